@@ -8,7 +8,7 @@ import logging.config
 from alembic import context
 from sqlalchemy.engine import Connection
 
-import db.models  # noqa: F401  (registers every table on Base.metadata)
+import db.all_models  # noqa: F401  (registers every table on Base.metadata)
 from db.base import Base
 from db.engine import create_engine
 
