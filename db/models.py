@@ -143,7 +143,9 @@ class Question(Base):
     domain: Mapped[str | None] = mapped_column(String(20), index=True)
     question_text: Mapped[str] = mapped_column(Text, nullable=False)
     correct_answer: Mapped[str] = mapped_column(String(1), nullable=False)
-    options: Mapped[dict[str, dict[str, str]]] = mapped_column(JSON, nullable=False)
+    options: Mapped[dict[str, dict[str, str]]] = mapped_column(
+        JSON(none_as_null=True), nullable=False
+    )
     created_at: Mapped[dt.datetime | None] = mapped_column(server_default=_now())
 
 

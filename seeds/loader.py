@@ -78,10 +78,10 @@ async def seed_catalog(session: AsyncSession) -> tuple[int, int]:
             set_={c: stmt2.excluded[c] for c in achievement_rows[0] if c != "name"},
         )
     )
-    avatar_ids = dict((await session.execute(select(Avatar.name, Avatar.id))).tuples().all())
-    achievement_ids = dict(
-        (await session.execute(select(Achievement.name, Achievement.id))).tuples().all()
-    )
+    avatar_ids = {name: id_ for name, id_ in await session.execute(select(Avatar.name, Avatar.id))}
+    achievement_ids = {
+        name: id_ for name, id_ in await session.execute(select(Achievement.name, Achievement.id))
+    }
     for avatar in AVATARS:
         achievement_id = achievement_ids[avatar.unlocked_by] if avatar.unlocked_by else None
         await session.execute(
