@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import ClassVar
+from typing import Any, ClassVar
 
-from sqlalchemy import DateTime, MetaData
+from sqlalchemy import DateTime, Dialect, MetaData
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION: dict[str, str] = {
     "ix": "ix_%(column_0_label)s",
@@ -17,8 +18,35 @@ NAMING_CONVENTION: dict[str, str] = {
 }
 
 
+class UtcDateTime(TypeDecorator[dt.datetime]):
+    """``TIMESTAMP WITH TIME ZONE`` that is always an aware UTC datetime in Python.
+
+    PostgreSQL returns aware values already; SQLite stores text without an offset, so values
+    are normalised to UTC on the way in and marked UTC on the way out. Naive datetimes are
+    refused: every time in CertQuest is aware.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value!r}: use an aware datetime (UTC)")
+        return value.astimezone(dt.UTC)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, dt.datetime)
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+
 class Base(DeclarativeBase):
     metadata: ClassVar[MetaData] = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map: ClassVar[dict[object, object]] = {
-        dt.datetime: DateTime(timezone=True),
+        dt.datetime: UtcDateTime(),
     }

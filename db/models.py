@@ -16,7 +16,6 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Date,
-    DateTime,
     Float,
     ForeignKey,
     Index,
@@ -32,7 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from db.base import Base
+from db.base import Base, UtcDateTime
 
 EXAM_TYPES: tuple[str, ...] = ("a1101", "a1102", "network", "security")
 CRITERIA_TYPES: tuple[str, ...] = (
@@ -113,9 +112,9 @@ class UserProfile(Base):
         Boolean, nullable=False, server_default=false(), default=False
     )
     remind_hour: Mapped[int | None] = mapped_column(SmallInteger)
-    remind_next_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    remind_next_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
     reminded_on: Mapped[dt.date | None] = mapped_column(Date)
-    remind_lease_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    remind_lease_until: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
     remind_unanswered: Mapped[int] = mapped_column(
         Integer, nullable=False, server_default=text("0"), default=0
     )
@@ -191,7 +190,7 @@ class QuizAttempt(Base):
     status: Mapped[str] = mapped_column(
         String(16), nullable=False, server_default=text("'completed'"), default="completed"
     )
-    started_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
 
     answers: Mapped[list[UserAnswer]] = relationship(
         back_populates="attempt", cascade="all, delete-orphan", passive_deletes=True

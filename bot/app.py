@@ -1,0 +1,115 @@
+"""The bot process: an AutoShardedBot that owns the database engine and loads the cogs."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import Callable
+
+import discord
+from discord.ext import commands
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.discord_api import configure_api_base
+from bot.health import HealthFile
+from bot.replies import CertQuestTree
+from bot.settings import Settings
+from db.engine import create_engine, create_sessionmaker
+
+log = logging.getLogger(__name__)
+
+EXTENSIONS: tuple[str, ...] = (
+    "cogs.quiz",
+    "cogs.profile",
+    "cogs.leaderboard",
+    "cogs.account",
+    "cogs.reminders",
+)
+
+Clock = Callable[[], dt.datetime]
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class CertQuestBot(commands.AutoShardedBot):
+    """The bot. Settings are passed in; the engine is created in ``setup_hook``."""
+
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+
+    def __init__(self, settings: Settings, *, clock: Clock = utcnow) -> None:
+        intents = discord.Intents.none()
+        intents.guilds = True  # channel and guild objects for quiz messages; not privileged
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=intents,
+            tree_cls=CertQuestTree,
+            shard_count=settings.shard_count,
+            shard_ids=settings.shard_ids,  # type: ignore[arg-type]  # None = all shards
+            help_command=None,
+            allowed_mentions=discord.AllowedMentions.none(),
+            max_messages=None,
+            chunk_guilds_at_startup=False,
+        )
+        self.settings = settings
+        self.clock = clock
+        self.health = HealthFile(settings.health_file) if settings.health_file else None
+        # True for `certquest sync`: load the command tree, start no background work.
+        self.sync_only = False
+
+    async def setup_hook(self) -> None:
+        self.engine = create_engine(self.settings.database_url)
+        self.sessions = create_sessionmaker(self.engine)
+        for extension in EXTENSIONS:
+            await self.load_extension(extension)
+        if self.sync_only:
+            return
+        if self.settings.dev_guild_id:
+            guild = discord.Object(self.settings.dev_guild_id)
+            self.tree.copy_global_to(guild=guild)
+            synced = await self.tree.sync(guild=guild)
+            log.info("synced %d commands to dev guild %s", len(synced), guild.id)
+        if self.health:
+            self.health.start(self)
+
+    async def on_ready(self) -> None:
+        assert self.user is not None
+        log.info("ready as %s (id=%s) shards=%s", self.user, self.user.id, self.shard_ids)
+
+    async def close(self) -> None:
+        if self.health:
+            await self.health.stop()
+        await super().close()
+        if hasattr(self, "engine"):
+            await self.engine.dispose()
+
+
+async def run(settings: Settings) -> int:
+    """Start the bot and block until it stops."""
+    configure_api_base(settings.discord_api_base)
+    assert settings.discord_token
+    bot = CertQuestBot(settings)
+    try:
+        async with bot:
+            await bot.start(settings.discord_token)
+    except discord.LoginFailure:
+        log.error("Discord rejected DISCORD_TOKEN: check the token in .env (README).")
+        return 2
+    except asyncio.CancelledError:
+        pass
+    return 0
+
+
+async def sync_global(settings: Settings) -> int:
+    """Sync every slash command globally, once, without connecting to the gateway."""
+    configure_api_base(settings.discord_api_base)
+    assert settings.discord_token
+    bot = CertQuestBot(settings)
+    bot.sync_only = True
+    async with bot:
+        await bot.login(settings.discord_token)  # runs setup_hook: the cogs register commands
+        synced = await bot.tree.sync()
+    return len(synced)
