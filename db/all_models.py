@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import db.models
-import db.models_progression  # noqa: F401
+import db.models  # noqa: F401
 import db.models_boards  # noqa: F401
+import db.models_progression  # noqa: F401
 import db.models_quiz  # noqa: F401

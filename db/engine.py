@@ -27,13 +27,19 @@ def is_sqlite(url: str) -> bool:
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
-    # aiosqlite's adapter: autocommit must be toggled around PRAGMAs that cannot run in a tx.
+    # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin (see _sqlite_begin):
+    # the module's own implicit BEGIN is lazy, which breaks SAVEPOINTs and rollbacks.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _sqlite_begin(conn: Any) -> None:
+    conn.exec_driver_sql("BEGIN")
 
 
 def create_engine(url: str, *, echo: bool = False, pool_size: int = 5) -> AsyncEngine:
@@ -50,7 +56,9 @@ def create_engine(url: str, *, echo: bool = False, pool_size: int = 5) -> AsyncE
         kwargs.update(pool_size=pool_size, max_overflow=5, pool_pre_ping=True, pool_recycle=1800)
     engine = create_async_engine(url, **kwargs)
     if is_sqlite(url):
+        # SQLAlchemy's documented recipe for working SAVEPOINTs and transactions on pysqlite.
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "begin", _sqlite_begin)
     return engine
 
 
