@@ -12,8 +12,11 @@ from discord.ext import commands
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.discord_api import configure_api_base
+from bot.discord_reminders import DiscordReminderSender, register_reminder_items
+from bot.errors import BotError
 from bot.health import HealthFile
 from bot.replies import CertQuestTree
+from bot.scheduler import ReminderScheduler
 from bot.settings import Settings
 from db.engine import create_engine, create_sessionmaker
 
@@ -59,14 +62,20 @@ class CertQuestBot(commands.AutoShardedBot):
         self.health = HealthFile(settings.health_file) if settings.health_file else None
         # True for `certquest sync`: load the command tree, start no background work.
         self.sync_only = False
+        self.reminders: ReminderScheduler | None = None
 
     async def setup_hook(self) -> None:
         self.engine = create_engine(self.settings.database_url)
         self.sessions = create_sessionmaker(self.engine)
         for extension in EXTENSIONS:
             await self.load_extension(extension)
+        register_reminder_items(self)
         if self.sync_only:
             return
+        self.reminders = ReminderScheduler(
+            self.sessions, DiscordReminderSender(self), clock=self.clock
+        )
+        self.reminders.start()
         if self.settings.dev_guild_id:
             guild = discord.Object(self.settings.dev_guild_id)
             self.tree.copy_global_to(guild=guild)
@@ -79,7 +88,22 @@ class CertQuestBot(commands.AutoShardedBot):
         assert self.user is not None
         log.info("ready as %s (id=%s) shards=%s", self.user, self.user.id, self.shard_ids)
 
+    async def start_solo_quiz(
+        self, interaction: discord.Interaction, exam_type: str | None, questions: int = 5
+    ) -> None:
+        """Start a solo quiz from anywhere (the reminder DM's button)."""
+        from cogs.quiz import QuizCog
+
+        cog = self.get_cog("Quiz")
+        if not isinstance(cog, QuizCog):
+            raise BotError("Quizzes aren't available right now. Try again in a moment.")
+        if exam_type is None:
+            raise BotError("Which exam? Start with `/quiz start` and pick one.")
+        await cog.start_solo_quiz(interaction, exam_type, questions)
+
     async def close(self) -> None:
+        if self.reminders is not None:
+            self.reminders.shutdown()
         if self.health:
             await self.health.stop()
         await super().close()

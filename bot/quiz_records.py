@@ -27,6 +27,7 @@ from bot.progression import XpBreakdown, level_for, quiz_xp
 from bot.streaks import StreakUpdate, apply_study, local_date
 from db import accounts as account_db
 from db import attempts as attempt_db
+from db import reminders as reminder_db
 from db.achievements import award_achievements
 from db.attempts import AnswerRow, StoredAnswer
 from db.models import EXAM_TYPES
@@ -323,11 +324,12 @@ async def finish_attempt(
         profile = await account_db.lock_profile(session, user_id)
         assert profile is not None
 
+    study_day = local_date(now, tz or profile.timezone)
     streak = apply_study(
         profile.streak_current,
         profile.streak_longest,
         profile.last_activity_date,
-        local_date(now, tz or profile.timezone),
+        study_day,
     )
     asked = questions_asked if questions_asked is not None else claimed.total_questions
     total = max(totals.answered, asked)
@@ -356,6 +358,9 @@ async def finish_attempt(
     new_level = level_for(total_xp)
     await account_db.set_level(session, user_id, new_level)
     xp_gained = xp.total + awarded.xp_awarded
+
+    # the study answers any reminder of the day and moves the next one
+    await reminder_db.on_study(session, user_id, study_day, now=now)
 
     from db.leaderboards import record_progress  # imported late: another module's hook
 

@@ -16,7 +16,6 @@ DEADLINE_GRACE = dt.timedelta(seconds=1)
 # After a restart, a question whose deadline passed longer ago than this is not re-opened:
 # the quiz closes cleanly with what was answered.
 STALE_AFTER = dt.timedelta(minutes=10)
-REVEAL_PAUSE_SECONDS = 4.0
 
 
 def draw_questions(

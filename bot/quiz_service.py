@@ -34,6 +34,7 @@ from bot.quiz_rules import (
     seconds_between,
 )
 from db import quiz_sessions as q
+from db import reminders as reminder_db
 from db.models import QuizAttempt
 from db.models_quiz import QuizSession
 
@@ -97,6 +98,10 @@ class QuizResults:
     total: int
     players: list[PlayerResult] = field(default_factory=list)
     stopped_early: bool = False
+    # players to ask (once ever) whether they want daily streak reminders
+    ask_about_reminders: tuple[int, ...] = ()
+    # the question message on screen when the quiz ended (its buttons should go)
+    open_message_id: int | None = None
 
 
 def _now_deadline(s: QuizSession, now: dt.datetime) -> dt.datetime | None:
@@ -358,8 +363,22 @@ async def finish_quiz(
         )
     order = {st.user_id: i for i, st in enumerate(rank_players([r.standing for r in results]))}
     results.sort(key=lambda r: order[r.standing.user_id])
+    ask: list[int] = []
+    if s.mode == "solo":  # a group has no private reply to each player to ask in
+        for p in results:
+            if await reminder_db.claim_opt_in_prompt(session, p.standing.user_id):
+                ask.append(p.discord_id)
+    open_message = s.message_id if s.mode == "group" and s.phase == "asking" else None
     return QuizResults(
-        session_id, s.mode, s.exam_type, asked, len(s.question_ids), results, stopped_early
+        session_id,
+        s.mode,
+        s.exam_type,
+        asked,
+        len(s.question_ids),
+        results,
+        stopped_early,
+        tuple(ask),
+        open_message,
     )
 
 

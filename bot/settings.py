@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     shard_count: int | None = Field(default=None, ge=1)
     shard_ids: list[int] | None = None
     health_file: Path | None = None
+    # pause between revealing an answer and the next question of a group quiz
+    quiz_reveal_pause_seconds: float = Field(default=4.0, ge=0, le=60)
 
     @field_validator("database_url")
     @classmethod

@@ -14,13 +14,14 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import quiz_service as svc
+from bot.discord_reminders import opt_in_view
 from bot.quiz_rules import (
     DEFAULT_QUESTIONS,
     DEFAULT_SECONDS,
     LETTERS,
-    REVEAL_PAUSE_SECONDS,
     STALE_AFTER,
 )
+from bot.reminders import OPT_IN_TEXT
 from bot.replies import SafeDynamicItem
 from cogs.quiz_render import question_embed, results_embed, reveal_embed
 from db.engine import unit_of_work
@@ -192,7 +193,7 @@ class QuizRunner:
         if live.phase == "asking":
             await self._wait_for_deadline(live.deadline)
             await self._reveal(live)
-            await asyncio.sleep(REVEAL_PAUSE_SECONDS)
+            await asyncio.sleep(self.bot.settings.quiz_reveal_pause_seconds)
             return True
         # revealed: move on or finish
         async with unit_of_work(self.bot.sessions) as session:
@@ -265,8 +266,10 @@ class QuizCog(commands.GroupCog, name="Quiz", group_name="quiz"):
         runner.task = asyncio.create_task(runner.run(), name=f"quiz-{session_id}")
 
     async def resume_running_quizzes(self) -> None:
-        """After a restart: continue every running group quiz, or close stale ones cleanly."""
-        await self.bot.wait_until_ready()
+        """After a restart: continue every running group quiz, or close stale ones cleanly.
+
+        Runs from setup_hook, after login: the runners only need REST, not the gateway.
+        """
         async with unit_of_work(self.bot.sessions) as session:
             live = await svc.running_group_quizzes(session)
         now = self.bot.clock()
@@ -402,6 +405,13 @@ class QuizCog(commands.GroupCog, name="Quiz", group_name="quiz"):
         if runner and runner.task:
             runner.task.cancel()
         await interaction.response.send_message(embed=results_embed(results))
+        if results.open_message_id is not None:
+            with contextlib.suppress(discord.HTTPException):
+                await (
+                    self.bot.get_partial_messageable(interaction.channel_id)
+                    .get_partial_message(results.open_message_id)
+                    .edit(view=None)
+                )
 
     # ----- button flows -----------------------------------------------------------------
 
@@ -416,9 +426,10 @@ class QuizCog(commands.GroupCog, name="Quiz", group_name="quiz"):
                 requester_discord_id=interaction.user.id,
                 can_manage=bool(interaction.permissions.manage_messages),
             )
-        runner = self.runners.get(session_id)
-        if runner is not None:
-            runner.skip.set()
+        if session_id not in self.runners:  # e.g. a click right after a restart
+            assert interaction.channel_id is not None
+            self.start_runner(session_id, interaction.channel_id)
+        self.runners[session_id].skip.set()
         await interaction.response.send_message("Revealing the answer now.", ephemeral=True)
 
     async def solo_next(
@@ -436,6 +447,10 @@ class QuizCog(commands.GroupCog, name="Quiz", group_name="quiz"):
             )
         elif results is not None:
             await interaction.response.edit_message(embed=results_embed(results), view=None)
+            if interaction.user.id in results.ask_about_reminders:
+                await interaction.followup.send(
+                    OPT_IN_TEXT, view=opt_in_view(interaction.user.id), ephemeral=True
+                )
         else:
             await interaction.response.edit_message(view=None)
 

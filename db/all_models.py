@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import db.models  # noqa: F401
-import db.models_boards  # noqa: F401
-import db.models_progression  # noqa: F401
-import db.models_quiz  # noqa: F401
+from db import models, models_boards, models_progression, models_quiz
+
+__all__ = ["models", "models_boards", "models_progression", "models_quiz"]

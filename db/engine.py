@@ -39,7 +39,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None
 
 
 def _sqlite_begin(conn: Any) -> None:
-    conn.exec_driver_sql("BEGIN")
+    # IMMEDIATE takes the write lock up front, so concurrent writers queue on busy_timeout
+    # instead of failing with "database is locked" when a read transaction tries to write.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def create_engine(url: str, *, echo: bool = False, pool_size: int = 5) -> AsyncEngine:

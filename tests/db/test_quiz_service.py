@@ -18,19 +18,39 @@ GUILD, CHANNEL = 111_000_000_000_000_001, 222_000_000_000_000_002
 ALICE, BOB, CAROL = 900_001, 900_002, 900_003
 
 
-async def start(session: AsyncSession, *, count: int = 3, channel: int = CHANNEL,
-                mode: str = "group", guild: int | None = GUILD) -> svc.QuestionView:
+async def start(
+    session: AsyncSession,
+    *,
+    count: int = 3,
+    channel: int = CHANNEL,
+    mode: str = "group",
+    guild: int | None = GUILD,
+) -> svc.QuestionView:
     return await svc.start_quiz(
-        session, host_discord_id=ALICE, host_name="alice", guild_id=guild, channel_id=channel,
-        exam_type="security", objective=None, count=count, seconds=30, mode=mode, now=T0,
+        session,
+        host_discord_id=ALICE,
+        host_name="alice",
+        guild_id=guild,
+        channel_id=channel,
+        exam_type="security",
+        objective=None,
+        count=count,
+        seconds=30,
+        mode=mode,
+        now=T0,
         rng=random.Random(7),
     )
 
 
-async def click(session: AsyncSession, v: svc.QuestionView, who: int, letter: str,
-                after: float = 2.0) -> svc.AnswerAck:
+async def click(
+    session: AsyncSession, v: svc.QuestionView, who: int, letter: str, after: float = 2.0
+) -> svc.AnswerAck:
     return await svc.answer(
-        session, session_id=v.session_id, index=v.index, letter=letter, discord_id=who,
+        session,
+        session_id=v.session_id,
+        index=v.index,
+        letter=letter,
+        discord_id=who,
         display_name={ALICE: "alice", BOB: "bob", CAROL: "carol"}[who],
         now=T0 + dt.timedelta(seconds=after),
     )
@@ -78,9 +98,13 @@ async def test_a_three_member_group_quiz_from_start_to_results(session: AsyncSes
     for p in results.players:
         assert p.result.finished and p.result.total_questions == 3
         assert p.result.correct_answers == correct_counts[p.discord_id]
-        xp = (await session.execute(
-            select(UserProfile.xp).join(User, User.id == UserProfile.user_id)
-            .where(User.discord_id == p.discord_id))).scalar_one()
+        xp = (
+            await session.execute(
+                select(UserProfile.xp)
+                .join(User, User.id == UserProfile.user_id)
+                .where(User.discord_id == p.discord_id)
+            )
+        ).scalar_one()
         assert xp == p.result.total_xp
     # finishing again awards nothing
     assert await svc.finish_quiz(session, v.session_id, T0) is None
@@ -91,8 +115,12 @@ async def test_a_second_click_keeps_the_first_answer(session: AsyncSession) -> N
     first = await click(session, v, BOB, "C")
     second = await click(session, v, BOB, "A")
     assert first.first_time and (second.first_time, second.letter) == (False, "C")
-    n = select(func.count()).select_from(UserAnswer).join(User, User.id == UserAnswer.user_id).where(
-        User.discord_id == BOB)
+    n = (
+        select(func.count())
+        .select_from(UserAnswer)
+        .join(User, User.id == UserAnswer.user_id)
+        .where(User.discord_id == BOB)
+    )
     assert (await session.execute(n)).scalar_one() == 1
 
 
@@ -103,8 +131,12 @@ async def test_clicks_after_the_reveal_or_deadline_change_nothing(session: Async
     await svc.reveal(session, v.session_id, v.index)
     with pytest.raises(Conflict, match="closed"):
         await click(session, v, CAROL, "A", after=3)
-    attempts = select(func.count()).select_from(QuizAttempt).join(
-        User, User.id == QuizAttempt.user_id).where(User.discord_id.in_([BOB, CAROL]))
+    attempts = (
+        select(func.count())
+        .select_from(QuizAttempt)
+        .join(User, User.id == QuizAttempt.user_id)
+        .where(User.discord_id.in_([BOB, CAROL]))
+    )
     assert (await session.execute(attempts)).scalar_one() == 0
 
 
@@ -120,14 +152,17 @@ async def test_only_the_host_or_a_moderator_stops_a_quiz(session: AsyncSession) 
     v = await start(session)
     await click(session, v, BOB, "A")
     with pytest.raises(NotAllowed, match="Only alice"):
-        await svc.stop_quiz(session, channel_id=CHANNEL, requester_discord_id=BOB,
-                            can_manage=False, now=T0)
-    results = await svc.stop_quiz(session, channel_id=CHANNEL, requester_discord_id=BOB,
-                                  can_manage=True, now=T0)
+        await svc.stop_quiz(
+            session, channel_id=CHANNEL, requester_discord_id=BOB, can_manage=False, now=T0
+        )
+    results = await svc.stop_quiz(
+        session, channel_id=CHANNEL, requester_discord_id=BOB, can_manage=True, now=T0
+    )
     assert results.stopped_early and [p.standing.name for p in results.players] == ["bob"]
     with pytest.raises(NotFound):
-        await svc.stop_quiz(session, channel_id=CHANNEL, requester_discord_id=ALICE,
-                            can_manage=False, now=T0)
+        await svc.stop_quiz(
+            session, channel_id=CHANNEL, requester_discord_id=ALICE, can_manage=False, now=T0
+        )
 
 
 async def test_solo_practice_gives_feedback_at_once(session: AsyncSession) -> None:
@@ -145,12 +180,15 @@ async def test_solo_practice_gives_feedback_at_once(session: AsyncSession) -> No
 
 
 async def test_questions_do_not_repeat_and_mix_domains(session: AsyncSession) -> None:
-    from db.models_quiz import QuizSession
     from db.models import Question
+    from db.models_quiz import QuizSession
 
     v = await start(session, count=10)
     qs = await session.get(QuizSession, v.session_id)
     assert qs is not None and len(set(qs.question_ids)) == 10
-    domains = (await session.execute(
-        select(Question.domain).where(Question.id.in_(qs.question_ids)))).scalars().all()
+    domains = (
+        (await session.execute(select(Question.domain).where(Question.id.in_(qs.question_ids))))
+        .scalars()
+        .all()
+    )
     assert len({d.split(".")[0] for d in domains if d}) == 5

@@ -51,3 +51,24 @@ async def start_bot(emu: Emulator, tmp_path: Path) -> AsyncIterator[StartBot]:
     finally:
         for proc in procs:
             await proc.stop()
+
+
+from tests.e2e.certquest import (  # noqa: E402  (fixtures for the real bot)
+    bot_db,
+    bot_db_url,
+    certquest,
+    e2e_backend,
+    pg_template,
+    sqlite_template,
+    sync_globally,
+)
+
+__all__ = [
+    "bot_db",
+    "bot_db_url",
+    "certquest",
+    "e2e_backend",
+    "pg_template",
+    "sqlite_template",
+    "sync_globally",
+]

@@ -1,0 +1,72 @@
+"""/remind: daily streak reminders by DM, at the hour the user chooses."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot import reminder_settings as svc
+from bot.reminders import timezone_choices
+from db.engine import unit_of_work
+
+if TYPE_CHECKING:
+    from bot.app import CertQuestBot
+
+
+class RemindersCog(commands.GroupCog, name="Reminders", group_name="remind"):
+    """Opt in to a DM when your study streak is about to end."""
+
+    def __init__(self, bot: CertQuestBot) -> None:
+        self.bot = bot
+        super().__init__()
+
+    @app_commands.command(name="on", description="DM me when my streak is at risk")
+    @app_commands.describe(
+        hour="Local hour to remind you (0–23, default 19)",
+        timezone="Your time zone, e.g. Europe/Berlin (default: the one on your account)",
+    )
+    async def on(
+        self,
+        interaction: discord.Interaction,
+        hour: app_commands.Range[int, 0, 23] | None = None,
+        timezone: str | None = None,
+    ) -> None:
+        async with unit_of_work(self.bot.sessions) as session:
+            text = await svc.remind_on(
+                session,
+                interaction.user.id,
+                interaction.user.display_name,
+                hour=hour,
+                timezone=timezone,
+                now=self.bot.clock(),
+            )
+        await interaction.response.send_message(text, ephemeral=True)
+
+    @on.autocomplete("timezone")
+    async def timezone_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return [app_commands.Choice(name=tz, value=tz) for tz in timezone_choices(current)]
+
+    @app_commands.command(name="off", description="Stop streak reminders")
+    async def off(self, interaction: discord.Interaction) -> None:
+        async with unit_of_work(self.bot.sessions) as session:
+            text = await svc.remind_off(
+                session, interaction.user.id, interaction.user.display_name, self.bot.clock()
+            )
+        await interaction.response.send_message(text, ephemeral=True)
+
+    @app_commands.command(name="status", description="Are reminders on, and when is the next?")
+    async def status(self, interaction: discord.Interaction) -> None:
+        async with unit_of_work(self.bot.sessions) as session:
+            text = await svc.remind_status(
+                session, interaction.user.id, interaction.user.display_name, self.bot.clock()
+            )
+        await interaction.response.send_message(text, ephemeral=True)
+
+
+async def setup(bot: CertQuestBot) -> None:
+    await bot.add_cog(RemindersCog(bot))
