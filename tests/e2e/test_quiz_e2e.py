@@ -82,11 +82,10 @@ async def test_three_members_play_a_group_quiz_to_the_end(
         assert all(disabled for _, disabled in styles.values())
 
         if number < 3:
+            next_title = f"Question {number + 1}/3"
             message = await emu.wait_for_message(
                 channel,
-                lambda m: (
-                    bool(m.embeds) and m.embeds[0]["title"].startswith(f"Question {number + 1}/3")
-                ),
+                lambda m, t=next_title: bool(m.embeds) and m.embeds[0]["title"].startswith(t),
                 timeout=5,
             )
 
