@@ -261,11 +261,12 @@ async def equip_avatar(
     if match is None:
         raise NotFound(f"There is no avatar called “{wanted}”.")
     if not match.unlocked:
-        how = (
-            f" Earn the achievement “{match.required_achievement}” first."
-            if match.required_achievement
-            else ""
-        )
+        if match.secret_requirement:  # a hidden achievement stays secret until earned
+            how = " It comes with a secret achievement."
+        elif match.required_achievement:
+            how = f" Earn the achievement “{match.required_achievement}” first."
+        else:
+            how = ""
         raise NotAllowed(f"You haven't unlocked {match.avatar.name} yet.{how}")
     await account_db.set_selected_avatar(session, user_id, match.avatar.id)
     return match.avatar

@@ -319,6 +319,8 @@ class AvatarStatus:
     equipped: bool
     required_achievement: str | None
     display_order: int
+    secret_requirement: bool = False
+    """The unlocking achievement is hidden: do not name it to someone who has not earned it."""
 
 
 async def avatar_statuses(session: AsyncSession, user_id: int) -> list[AvatarStatus]:
@@ -339,6 +341,7 @@ async def avatar_statuses(session: AsyncSession, user_id: int) -> list[AvatarSta
             UserAvatar.user_id,
             Achievement.name,
             (Avatar.id == equipped).label("equipped"),
+            Achievement.is_hidden,
         )
         .outerjoin(
             UserAvatar, (UserAvatar.avatar_id == Avatar.id) & (UserAvatar.user_id == user_id)
@@ -353,6 +356,7 @@ async def avatar_statuses(session: AsyncSession, user_id: int) -> list[AvatarSta
             equipped=bool(r[8]),
             required_achievement=r[7],
             display_order=int(r[5] or 0),
+            secret_requirement=bool(r[9]),
         )
         for r in await session.execute(stmt)
     ]

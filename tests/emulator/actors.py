@@ -496,6 +496,7 @@ class Actor:
     async def slash(
         self,
         name: str,
+        /,
         *path: str,
         channel: Channel | None = None,
         wait: bool = True,
@@ -512,7 +513,7 @@ class Actor:
         )
 
     async def dm_slash(
-        self, name: str, *path: str, wait: bool = True, timeout: float = 5.0, **options: Any
+        self, name: str, /, *path: str, wait: bool = True, timeout: float = 5.0, **options: Any
     ) -> InteractionHandle:
         """Run a (global) slash command in this user's DM with the bot."""
         channel = self.emu.dm_channel(self.user)
@@ -525,6 +526,7 @@ class Actor:
     async def autocomplete(
         self,
         name: str,
+        /,
         *path: str,
         focused: str,
         channel: Channel | None = None,
