@@ -474,6 +474,7 @@ class Message:
         self.versions: list[Json] = [copy.deepcopy(data)]
         self.deleted = False
         self.files: dict[int, StoredFile] = files or {}
+        self.created_wall = time.time()
 
     def __repr__(self) -> str:
         return f"<EmuMessage id={self.id} channel={self.channel.id} content={self.content[:40]!r}>"

@@ -68,6 +68,9 @@ API_VERSION = "10"
 SUPPRESS_EMBEDS = 1 << 2
 
 
+NONCE_WINDOW_SECONDS = 300.0
+
+
 class ApiError(Exception):
     """A Discord-shaped error answer; ``violation`` names the rule a bot broke."""
 
@@ -220,6 +223,7 @@ class Emulator:
         self.guilds: dict[int, Guild] = {}
         self.channels: dict[int, Channel] = {}
         self.messages: dict[int, Message] = {}
+        self.nonce_hits = 0  # sends answered with an earlier message (enforce_nonce)
         self.interactions: dict[int, Interaction] = {}
         self._interactions_by_token: dict[str, Interaction] = {}
         self._dm_channels: dict[int, Channel] = {}
@@ -1280,6 +1284,19 @@ class Emulator:
         self._check_body(body, uploads, prefix=prefix)
         if check_empty and limits.is_empty_message(body, len(uploads)):
             raise ApiError(400, 50006, "Cannot send an empty message", violation="empty_message")
+        nonce = body.get("nonce")
+        if nonce is not None and body.get("enforce_nonce"):
+            # Discord: the same author, the same nonce within a few minutes → the message
+            # created the first time is returned and no new one is created.
+            for earlier in self.messages.values():
+                if (
+                    earlier.data.get("nonce") == nonce
+                    and earlier.author_id == author.id
+                    and not earlier.deleted
+                    and time.time() - earlier.created_wall < NONCE_WINDOW_SECONDS
+                ):
+                    self.nonce_hits += 1
+                    return earlier
         mid = self.snowflakes.next()
         attachments, stored = self._attachments(channel, body.get("attachments"), uploads)
         msg_flags = int(body.get("flags") or 0) if flags is None else flags
