@@ -29,7 +29,7 @@ def _downgrade(database_url: str, revision: str = "base") -> None:
 
 async def upgrade_to_head(database_url: str) -> None:
     # env.py runs its own event loop (asyncio.run), so it runs in a worker thread.
-    await asyncio.to_thread(_upgrade, database_url, "heads")
+    await asyncio.to_thread(_upgrade, database_url, "head")
 
 
 async def downgrade_to(database_url: str, revision: str = "base") -> None:
