@@ -336,9 +336,19 @@ async def current_question(session: AsyncSession, session_id: int) -> QuestionVi
 
 
 async def finish_quiz(
-    session: AsyncSession, session_id: int, now: dt.datetime, *, stopped_early: bool = False
+    session: AsyncSession,
+    session_id: int,
+    now: dt.datetime,
+    *,
+    stopped_early: bool = False,
+    can_ask: frozenset[int] | None = None,
 ) -> QuizResults | None:
-    """Finish exactly once: every player's attempt is finalized; None if already finished."""
+    """Finish exactly once: every player's attempt is finalized; None if already finished.
+
+    ``can_ask``: Discord ids of players the cog can still answer privately (their last click
+    is fresh). Each of them who never was is asked once about streak reminders; solo players
+    always can be.
+    """
     s = await q.get_session(session, session_id)
     if s is None or not await q.claim_finish(session, session_id, now):
         return None
@@ -364,10 +374,10 @@ async def finish_quiz(
     order = {st.user_id: i for i, st in enumerate(rank_players([r.standing for r in results]))}
     results.sort(key=lambda r: order[r.standing.user_id])
     ask: list[int] = []
-    if s.mode == "solo":  # a group has no private reply to each player to ask in
-        for p in results:
-            if await reminder_db.claim_opt_in_prompt(session, p.standing.user_id):
-                ask.append(p.discord_id)
+    for p in results:
+        reachable = s.mode == "solo" or (can_ask is not None and p.discord_id in can_ask)
+        if reachable and await reminder_db.claim_opt_in_prompt(session, p.standing.user_id):
+            ask.append(p.discord_id)
     open_message = s.message_id if s.mode == "group" and s.phase == "asking" else None
     return QuizResults(
         session_id,
@@ -396,6 +406,7 @@ async def stop_quiz(
     requester_discord_id: int,
     can_manage: bool,
     now: dt.datetime,
+    can_ask: frozenset[int] | None = None,
 ) -> QuizResults:
     s = await q.running_group_in_channel(session, channel_id)
     if s is None:
@@ -405,7 +416,7 @@ async def stop_quiz(
             f"Only {s.host_name} (who started it) or someone with Manage Messages "
             "can stop this quiz."
         )
-    results = await finish_quiz(session, s.id, now, stopped_early=True)
+    results = await finish_quiz(session, s.id, now, stopped_early=True, can_ask=can_ask)
     if results is None:
         raise NotFound("This quiz has already ended.")
     return results

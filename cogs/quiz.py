@@ -31,6 +31,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# an interaction token answers follow-ups for 15 minutes; keep a margin
+CLICK_TOKEN_LIFETIME = dt.timedelta(minutes=14)
+
 EXAM_CHOICES = [
     app_commands.Choice(name="A+ Core 1 (220-1101)", value="a1101"),
     app_commands.Choice(name="A+ Core 2 (220-1102)", value="a1102"),
@@ -107,6 +110,9 @@ class AnswerButton(
             )
         elif ack.first_time:
             await interaction.response.send_message(f"Locked in: **{ack.letter}**", ephemeral=True)
+            cog = bot.get_cog("Quiz")
+            if isinstance(cog, QuizCog):
+                cog.remember_click(self.session_id, interaction)
         else:
             await interaction.response.send_message(
                 f"You already chose **{ack.letter}**: your first answer counts.", ephemeral=True
@@ -242,6 +248,9 @@ class QuizCog(commands.GroupCog, name="Quiz", group_name="quiz"):
     def __init__(self, bot: CertQuestBot) -> None:
         self.bot = bot
         self.runners: dict[int, QuizRunner] = {}
+        # each group player's latest click: its token lets us answer them privately after
+        # the quiz (15 minutes), to ask once about streak reminders
+        self.last_clicks: dict[int, dict[int, discord.Interaction]] = {}
         self._resume_task: asyncio.Task[None] | None = None
         super().__init__()
 
@@ -257,6 +266,27 @@ class QuizCog(commands.GroupCog, name="Quiz", group_name="quiz"):
         for runner in list(self.runners.values()):
             if runner.task:
                 runner.task.cancel()
+
+    def remember_click(self, session_id: int, interaction: discord.Interaction) -> None:
+        self.last_clicks.setdefault(session_id, {})[interaction.user.id] = interaction
+
+    def _reachable(self, session_id: int) -> dict[int, discord.Interaction]:
+        fresh_after = discord.utils.utcnow() - CLICK_TOKEN_LIFETIME
+        clicks = self.last_clicks.get(session_id, {})
+        return {uid: i for uid, i in clicks.items() if i.created_at > fresh_after}
+
+    async def ask_about_reminders(
+        self, results: svc.QuizResults, reachable: dict[int, discord.Interaction]
+    ) -> None:
+        self.last_clicks.pop(results.session_id, None)  # the quiz is over
+        for discord_id in results.ask_about_reminders:
+            interaction = reachable.get(discord_id)
+            if interaction is None:
+                continue
+            with contextlib.suppress(discord.HTTPException):
+                await interaction.followup.send(
+                    OPT_IN_TEXT, view=opt_in_view(discord_id), ephemeral=True
+                )
 
     def start_runner(self, session_id: int, channel_id: int) -> None:
         if session_id in self.runners:
@@ -297,9 +327,14 @@ class QuizCog(commands.GroupCog, name="Quiz", group_name="quiz"):
         stopped_early: bool = False,
         disable_message: int | None = None,
     ) -> svc.QuizResults | None:
+        reachable = self._reachable(session_id)
         async with unit_of_work(self.bot.sessions) as session:
             results = await svc.finish_quiz(
-                session, session_id, self.bot.clock(), stopped_early=stopped_early
+                session,
+                session_id,
+                self.bot.clock(),
+                stopped_early=stopped_early,
+                can_ask=frozenset(reachable),
             )
         channel = self.bot.get_partial_messageable(channel_id)
         if disable_message is not None:
@@ -307,6 +342,7 @@ class QuizCog(commands.GroupCog, name="Quiz", group_name="quiz"):
                 await channel.get_partial_message(disable_message).edit(view=None)
         if results is not None:
             await channel.send(embed=results_embed(results))
+            await self.ask_about_reminders(results, reachable)
         return results
 
     # ----- slash commands -------------------------------------------------------------
@@ -393,6 +429,11 @@ class QuizCog(commands.GroupCog, name="Quiz", group_name="quiz"):
     async def stop(self, interaction: discord.Interaction) -> None:
         assert interaction.channel_id is not None
         can_manage = bool(interaction.permissions.manage_messages)
+        running_here = next(
+            (sid for sid, r in self.runners.items() if r.channel_id == interaction.channel_id),
+            None,
+        )
+        reachable = self._reachable(running_here) if running_here is not None else {}
         async with unit_of_work(self.bot.sessions) as session:
             results = await svc.stop_quiz(
                 session,
@@ -400,6 +441,7 @@ class QuizCog(commands.GroupCog, name="Quiz", group_name="quiz"):
                 requester_discord_id=interaction.user.id,
                 can_manage=can_manage,
                 now=self.bot.clock(),
+                can_ask=frozenset(reachable),
             )
         runner = self.runners.pop(results.session_id, None)
         if runner and runner.task:
@@ -412,6 +454,7 @@ class QuizCog(commands.GroupCog, name="Quiz", group_name="quiz"):
                     .get_partial_message(results.open_message_id)
                     .edit(view=None)
                 )
+        await self.ask_about_reminders(results, reachable)
 
     # ----- button flows -----------------------------------------------------------------
 

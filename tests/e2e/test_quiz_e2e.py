@@ -127,6 +127,16 @@ async def test_three_members_play_a_group_quiz_to_the_end(
             d=ids[name],
         )
         assert first_steps == 1
+
+    # each new player is asked once, privately, whether they want streak reminders
+    def asked() -> int:
+        return sum(
+            1
+            for m in emu.messages.values()
+            if m.ephemeral and "remind" in m.content.lower() and m.components
+        )
+
+    await emu.wait_until(lambda: asked() == 3, timeout=5, what="three reminder questions")
     # every answer stored once: 3 members x 3 questions, despite bob's double clicks
     assert await db.scalar("SELECT count(*) FROM user_answers") == 9
     emu.assert_no_violations()
