@@ -499,8 +499,11 @@ async def test_circuit_breaker_stops_the_sweep_and_releases_claims(
     assert report.released == 4 and report.batches == 1  # the rest were never claimed
     # Released: due again on the same day (their lease expired now).
     released = [u for u in users if u not in {m.user_id for m in sender.calls}]
-    p = await profile(sessions, released[0])
-    assert p["reminded_on"] == TODAY and p["remind_lease_until"] == NOW
+    states = [await profile(sessions, u) for u in released]
+    claimed = [p for p in states if p["reminded_on"] is not None]
+    assert len(claimed) == 4  # claimed in the batch, never sent: released
+    assert all(p["reminded_on"] == TODAY and p["remind_lease_until"] == NOW for p in claimed)
+    assert all(p["remind_lease_until"] is None for p in states if p["reminded_on"] is None)
     # While open, the sweep does nothing.
     blocked = await run(sessions, FakeSender(), NOW, breaker=breaker)
     assert blocked.circuit_open and blocked.examined == 0
