@@ -11,6 +11,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from bot.errors import BotError
+from db.engine import DatabaseUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +21,10 @@ DATABASE_DOWN = (
 
 
 def is_database_outage(error: BaseException) -> bool:
-    if isinstance(error, (OperationalError, InterfaceError, PoolTimeout, ConnectionError)):
+    if isinstance(
+        error,
+        (DatabaseUnavailable, OperationalError, InterfaceError, PoolTimeout, ConnectionError),
+    ):
         return True
     if isinstance(error, DBAPIError) and error.connection_invalidated:
         return True

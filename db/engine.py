@@ -9,6 +9,8 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -68,8 +70,25 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
+class DatabaseUnavailable(Exception):
+    """No connection to the database could be had (server down, refusing, unreachable)."""
+
+
 @asynccontextmanager
 async def unit_of_work(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
-    """One interaction's transaction: commit on success, roll back on any error."""
-    async with sessions() as session, session.begin():
-        yield session
+    """One interaction's transaction: commit on success, roll back on any error.
+
+    Failing to get a connection at all raises ``DatabaseUnavailable``, so callers can tell an
+    outage from a bug.
+    """
+    async with sessions() as session:
+        try:
+            await session.connection()  # checks a connection out and begins the transaction
+        except (DBAPIError, OSError, TimeoutError, PoolTimeout) as exc:
+            raise DatabaseUnavailable(str(exc).splitlines()[0]) from exc
+        try:
+            yield session
+        except BaseException:
+            await session.rollback()
+            raise
+        await session.commit()
