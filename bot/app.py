@@ -28,6 +28,7 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.leaderboard",
     "cogs.account",
     "cogs.reminders",
+    "cogs.telemetry",
 )
 
 Clock = Callable[[], dt.datetime]
@@ -113,7 +114,7 @@ class CertQuestBot(commands.AutoShardedBot):
 
 async def run(settings: Settings) -> int:
     """Start the bot and block until it stops."""
-    configure_api_base(settings.discord_api_base)
+    configure_api_base(settings.discord_api_base, gateway_url=settings.discord_gateway_url)
     assert settings.discord_token
     bot = CertQuestBot(settings)
     try:
@@ -129,7 +130,7 @@ async def run(settings: Settings) -> int:
 
 async def sync_global(settings: Settings) -> int:
     """Sync every slash command globally, once, without connecting to the gateway."""
-    configure_api_base(settings.discord_api_base)
+    configure_api_base(settings.discord_api_base, gateway_url=settings.discord_gateway_url)
     assert settings.discord_token
     bot = CertQuestBot(settings)
     bot.sync_only = True

@@ -61,6 +61,16 @@ def build_parser() -> argparse.ArgumentParser:
     sweep = rem.add_parser("sweep", help="run one reminder sweep now")
     sweep.add_argument("--now", type=dt.datetime.fromisoformat, help="ISO time (default: now)")
     sweep.add_argument("--dry-run", action="store_true", help="list who would be reminded")
+
+    health = sub.add_parser(
+        "health", help="exit 0 if the running bot touched HEALTH_FILE recently (a healthcheck)"
+    )
+    health.add_argument(
+        "--max-age",
+        type=float,
+        default=60.0,
+        help="seconds the heartbeat may be old (default 60; the bot touches it every 30)",
+    )
     return parser
 
 
@@ -71,7 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         _err(str(exc))
         return 2
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     try:
         return asyncio.run(_dispatch(args, settings))
     except KeyboardInterrupt:
@@ -105,6 +115,8 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return await c.questions_stats(settings)
     if args.command == "reminders":
         return await c.reminders_sweep(settings, args.now, args.dry_run)
+    if args.command == "health":
+        return c.health_check(settings, args.max_age)
     return 2
 
 

@@ -6,6 +6,7 @@ import asyncio
 import datetime as dt
 import logging
 import sys
+import time
 from collections import defaultdict
 from pathlib import Path
 
@@ -151,3 +152,24 @@ async def reminders_sweep(settings: Settings, now: dt.datetime | None, dry_run: 
     return await run_sweep_cli(
         settings.database_url, settings.discord_token, settings.discord_api_base, now, dry_run
     )
+
+
+def health_check(settings: Settings, max_age: float = 60.0, *, now: float | None = None) -> int:
+    """``certquest health``: 0 when HEALTH_FILE was touched within ``max_age`` seconds (the
+    bot touches it every 30 s while connected, and removes it when it stops), 1 when it is
+    missing or stale, 2 when HEALTH_FILE is not set."""
+    path = settings.health_file
+    if path is None:
+        _err("HEALTH_FILE is not set: the bot writes no heartbeat to check.")
+        return 2
+    try:
+        touched = path.stat().st_mtime
+    except FileNotFoundError:
+        _err(f"unhealthy: no heartbeat at {path} (not connected yet, or stopped)")
+        return 1
+    age = (time.time() if now is None else now) - touched
+    if age > max_age:
+        _err(f"unhealthy: heartbeat at {path} is {age:.0f} s old (limit {max_age:.0f} s)")
+        return 1
+    _out(f"healthy: heartbeat at {path} is {max(age, 0):.0f} s old")
+    return 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -12,6 +12,7 @@ from sqlalchemy.exc import ArgumentError
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///certquest.sqlite3"
 DEFAULT_API_BASE = "https://discord.com/api/v10"
 SUPPORTED_DRIVERS = ("postgresql+asyncpg", "sqlite+aiosqlite")
+LOG_FORMATS = ("text", "json")
 
 
 class SettingsError(Exception):
@@ -19,13 +20,19 @@ class SettingsError(Exception):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    # env_ignore_empty: `NAME=` (as in .env.example, or an env_file in compose) means unset
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True
+    )
 
     discord_token: str | None = None
     database_url: str = DEFAULT_DATABASE_URL
     discord_api_base: str = DEFAULT_API_BASE
+    # only when the REST base is a proxy that does not serve the gateway (docs/deploy.md)
+    discord_gateway_url: str | None = None
     dev_guild_id: int | None = None
     log_level: str = "INFO"
+    log_format: str = "text"
     shard_count: int | None = Field(default=None, ge=1)
     shard_ids: list[int] | None = None
     health_file: Path | None = None
@@ -61,14 +68,51 @@ class Settings(BaseSettings):
             raise ValueError("must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
         return level
 
+    @field_validator("log_format")
+    @classmethod
+    def _check_log_format(cls, value: str) -> str:
+        fmt = value.strip().lower()
+        if fmt not in LOG_FORMATS:
+            raise ValueError("must be text or json")
+        return fmt
+
     @field_validator("shard_ids", mode="before")
     @classmethod
     def _parse_shard_ids(cls, value: object) -> object:
+        # pydantic-settings JSON-decodes a list field's variable first: SHARD_IDS=1 arrives as 1
+        if isinstance(value, int) and not isinstance(value, bool):
+            return [value]
         if isinstance(value, str):
             parts = [p.strip() for p in value.split(",") if p.strip()]
             if not all(p.isdigit() for p in parts):
                 raise ValueError("must be comma-separated shard numbers, e.g. 0,1")
-            return [int(p) for p in parts]
+            return [int(p) for p in parts] or None
+        return value
+
+    @field_validator("shard_ids")
+    @classmethod
+    def _check_shard_ids(cls, value: list[int] | None, info: ValidationInfo) -> list[int] | None:
+        """SHARD_IDS picks shards out of SHARD_COUNT (validated before it: field order)."""
+        if not value:
+            return None
+        if min(value) < 0:
+            raise ValueError("shard numbers start at 0")
+        if "shard_count" not in info.data:  # SHARD_COUNT itself is wrong: reported already
+            return value
+        count = info.data["shard_count"]
+        if count is None:
+            raise ValueError(
+                "needs SHARD_COUNT, the total number of shards of all processes "
+                "(e.g. SHARD_COUNT=2 with SHARD_IDS=0 here and SHARD_IDS=1 in the other process)"
+            )
+        if len(set(value)) != len(value):
+            raise ValueError("lists a shard twice")
+        outside = [i for i in value if i >= count]
+        if outside:
+            raise ValueError(
+                f"shard {outside[0]} does not exist with SHARD_COUNT={count} "
+                f"(shards are numbered 0 to {count - 1})"
+            )
         return value
 
     @property

@@ -36,6 +36,7 @@ def test_values_come_from_the_environment_and_dotenv(
 ) -> None:
     (tmp_path / ".env").write_text("DEV_GUILD_ID=123456789012345678\nLOG_LEVEL=debug\n")  # type: ignore[operator]
     monkeypatch.setenv("SHARD_IDS", "0, 2")
+    monkeypatch.setenv("SHARD_COUNT", "3")
     settings = load_settings()
     assert settings.dev_guild_id == 123456789012345678
     assert settings.log_level == "DEBUG"
