@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
+import signal
 from collections.abc import Callable
 
 import discord
@@ -64,6 +66,7 @@ class CertQuestBot(commands.AutoShardedBot):
         # True for `certquest sync`: load the command tree, start no background work.
         self.sync_only = False
         self.reminders: ReminderScheduler | None = None
+        self._closed = False
 
     async def setup_hook(self) -> None:
         self.engine = create_engine(self.settings.database_url)
@@ -103,6 +106,9 @@ class CertQuestBot(commands.AutoShardedBot):
         await cog.start_solo_quiz(interaction, exam_type, questions)
 
     async def close(self) -> None:
+        if self._closed:  # SIGTERM and the end of `async with` both close
+            return
+        self._closed = True
         if self.reminders is not None:
             self.reminders.shutdown()
         if self.health:
@@ -117,6 +123,17 @@ async def run(settings: Settings) -> int:
     configure_api_base(settings.discord_api_base, gateway_url=settings.discord_gateway_url)
     assert settings.discord_token
     bot = CertQuestBot(settings)
+    loop = asyncio.get_running_loop()
+    closing: set[asyncio.Task[None]] = set()
+
+    def stop() -> None:  # SIGTERM (docker stop, systemd): close cleanly, like Ctrl+C
+        log.info("stopping: closing the gateway, the scheduler and the database")
+        task = loop.create_task(bot.close())
+        closing.add(task)
+        task.add_done_callback(closing.discard)
+
+    with contextlib.suppress(NotImplementedError):  # not on Windows
+        loop.add_signal_handler(signal.SIGTERM, stop)
     try:
         async with bot:
             await bot.start(settings.discord_token)
@@ -125,6 +142,9 @@ async def run(settings: Settings) -> int:
         return 2
     except asyncio.CancelledError:
         pass
+    finally:
+        # let a SIGTERM-initiated close finish disposing the database before the loop ends
+        await asyncio.gather(*closing, return_exceptions=True)
     return 0
 
 

@@ -7,6 +7,8 @@ reply after the commit with the pure functions of ``cogs.profile_render``.
 
 from __future__ import annotations
 
+import asyncio
+import io
 import logging
 import re
 from pathlib import Path
@@ -17,6 +19,12 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import profile_service as svc
+from bot.cards import (
+    domain_chart_from_exam,
+    rank_card_from_profile,
+    render_domain_chart,
+    render_rank_card,
+)
 from bot.replies import SafeDynamicItem
 from cogs.embed_render import CHOICE_MAX
 from cogs.profile_render import (
@@ -35,6 +43,8 @@ if TYPE_CHECKING:
     from bot.app import CertQuestBot
 
 log = logging.getLogger(__name__)
+
+MAX_CHARTS = 4  # one per exam
 
 NOT_YOURS = "These buttons belong to whoever ran the command. Run /achievements to get your own."
 ACHIEVEMENTS_TEMPLATE = r"cq:ach:(?P<caller>\d{1,20}):(?P<target>\d{1,20}):(?P<page>\d{1,4})"
@@ -169,10 +179,15 @@ class ProfileCog(commands.Cog, name="Profile"):
         embed = profile_embed(
             card, target.display_name, thumbnail=file.filename if file else None, own=own
         )
+        # the rank card: rendered off the event loop (~20 ms), the embed stands on its own
+        png = await asyncio.to_thread(
+            render_rank_card, rank_card_from_profile(card, target.display_name)
+        )
+        files = [discord.File(io.BytesIO(png), filename="rank.png")]
+        embed.set_image(url="attachment://rank.png")
         if file is not None:
-            await interaction.response.send_message(embed=embed, file=file, ephemeral=not share)
-        else:
-            await interaction.response.send_message(embed=embed, ephemeral=not share)
+            files.append(file)
+        await interaction.response.send_message(embed=embed, files=files, ephemeral=not share)
 
     # ----- /achievements ------------------------------------------------------------------
 
@@ -256,7 +271,23 @@ class ProfileCog(commands.Cog, name="Profile"):
         async with unit_of_work(self.bot.sessions) as session:
             stats = await svc.study_stats(session, user.id, user.display_name, exam_type)
         embed = stats_embed(stats, user.display_name, exam_type)
-        await interaction.response.send_message(embed=embed, ephemeral=not share)
+        # one accuracy chart per exam studied, weakest domain highlighted
+        charts = await asyncio.to_thread(
+            lambda: [
+                (e.exam_type, render_domain_chart(domain_chart_from_exam(e)))
+                for e in stats.exams[:MAX_CHARTS]
+                if e.answered
+            ]
+        )
+        embeds, files = [embed], []
+        for i, (exam_key, png) in enumerate(charts):
+            name = f"stats-{exam_key}.png"
+            files.append(discord.File(io.BytesIO(png), filename=name))
+            target = embed if i == 0 else discord.Embed(colour=embed.colour)
+            target.set_image(url=f"attachment://{name}")
+            if i:
+                embeds.append(target)
+        await interaction.response.send_message(embeds=embeds, files=files, ephemeral=not share)
 
 
 async def setup(bot: CertQuestBot) -> None:

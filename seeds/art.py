@@ -3,13 +3,15 @@
 The pictures are generated, not downloaded: ``python -m seeds.art`` rewrites every PNG under
 ``seeds/avatars`` and ``seeds/badges`` deterministically (same catalogue, same pixels).
 One palette for the whole set: a dark navy ground, and one accent colour per rarity tier
-(avatars) or per category (badges).
+(avatars) or per category (badges). Shapes are drawn at :data:`SUPERSAMPLE` times the size
+and scaled down, which smooths their edges (``ImageDraw`` itself does not anti-alias).
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import math
 from pathlib import Path
 
 from PIL import Image, ImageDraw
@@ -22,6 +24,7 @@ SEEDS_DIR = Path(__file__).resolve().parent
 NAVY = (18, 24, 38)
 NAVY_LIGHT = (34, 45, 68)
 INK = (236, 240, 246)
+SUPERSAMPLE = 4
 RARITY_COLOURS: dict[str, tuple[int, int, int]] = {
     "common": (138, 155, 168),
     "rare": (59, 163, 245),
@@ -58,8 +61,16 @@ def _mix(a: tuple[int, int, int], b: tuple[int, int, int], t: float) -> tuple[in
     )
 
 
+def _smooth(img: Image.Image, size: int) -> Image.Image:
+    return img.resize((size, size), Image.Resampling.LANCZOS)
+
+
 def draw_avatar(seed: AvatarSeed, size: int = 256) -> Image.Image:
     """A round creature face: ears, eyes and markings chosen from the name's hash."""
+    return _smooth(_draw_avatar(seed, size * SUPERSAMPLE), size)
+
+
+def _draw_avatar(seed: AvatarSeed, size: int) -> Image.Image:
     h = _digest(seed.slug)
     accent = RARITY_COLOURS[seed.rarity]
     img = Image.new("RGBA", (size, size), (0, 0, 0, 0))
@@ -124,29 +135,57 @@ def draw_avatar(seed: AvatarSeed, size: int = 256) -> Image.Image:
     return img
 
 
+def _hexagon(r: float, s: float) -> list[tuple[float, float]]:
+    """A pointy-top hexagon of radius ``r`` around the badge's centre (64, 64), scaled."""
+    return [
+        ((64 + r * math.sin(math.pi / 3 * k)) * s, (64 - r * math.cos(math.pi / 3 * k)) * s)
+        for k in range(6)
+    ]
+
+
 def draw_badge(seed: AchievementSeed, size: int = 128) -> Image.Image:
     """A hexagonal badge in the category colour with a tier mark for the target size."""
+    return _smooth(_draw_badge(seed, size * SUPERSAMPLE), size)
+
+
+def _draw_badge(seed: AchievementSeed, size: int) -> Image.Image:
     accent = CATEGORY_COLOURS[seed.category]
     img = Image.new("RGBA", (size, size), (0, 0, 0, 0))
     d = ImageDraw.Draw(img)
     s = size / 128
-    hexagon = [(64, 4), (118, 34), (118, 94), (64, 124), (10, 94), (10, 34)]
-    d.polygon([(x * s, y * s) for x, y in hexagon], fill=accent)
-    inner = [(64, 16), (106, 40), (106, 88), (64, 112), (22, 88), (22, 40)]
-    d.polygon([(x * s, y * s) for x, y in inner], fill=NAVY)
-    # tier: more chevrons for harder achievements (by order within the category)
+    d.polygon(_hexagon(61, s), fill=accent)
+    # navy inside with the avatars' soft radial shade
+    for i in range(8):
+        d.polygon(_hexagon(50 - i * 2.5, s), fill=_mix(NAVY, NAVY_LIGHT, i / 7))
+    # tier: more chevrons for harder achievements (by order within the category), centred
     same = [a for a in ACHIEVEMENTS if a.category == seed.category]
     tier = sorted(same, key=lambda a: a.criteria_value).index(seed) + 1
+    step = 13
+    centre = 58 if seed.is_hidden else 64
+    top = centre - ((tier - 1) * step + 12) / 2 + 4  # apex of the first chevron
     for i in range(tier):
-        y = (78 - i * 14) * s
+        y = top + i * step
         d.line(
-            (44 * s, y + 8 * s, 64 * s, y - 4 * s, 84 * s, y + 8 * s),
+            (44 * s, (y + 12) * s, 64 * s, y * s, 84 * s, (y + 12) * s),
             fill=accent,
             width=max(1, round(6 * s)),
             joint="curve",
         )
-    if seed.is_hidden:
-        d.ellipse((56 * s, 90 * s, 72 * s, 106 * s), fill=INK)
+    if seed.is_hidden:  # a four-point sparkle: the secret ones
+        cy, r, w = centre + ((tier - 1) * step + 12) / 2 + 14, 9, 2.5
+        d.polygon(
+            [
+                (64 * s, (cy - r) * s),
+                ((64 + w) * s, (cy - w) * s),
+                ((64 + r) * s, cy * s),
+                ((64 + w) * s, (cy + w) * s),
+                (64 * s, (cy + r) * s),
+                ((64 - w) * s, (cy + w) * s),
+                ((64 - r) * s, cy * s),
+                ((64 - w) * s, (cy - w) * s),
+            ],
+            fill=INK,
+        )
     return img
 
 

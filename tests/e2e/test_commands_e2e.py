@@ -34,7 +34,11 @@ async def test_every_command_answers_within_the_deadline_and_limits(
 
     profile = await alice.slash("profile")
     assert profile.ephemeral and "Level" in str(profile.embeds[0])
-    assert profile.attachments, "the equipped avatar is attached"
+    names = {a["filename"] for a in profile.attachments}
+    assert "rank.png" in names and len(names) == 2  # the rank card and the avatar
+    card = profile.message.attachment_bytes("rank.png")
+    assert card[:8] == b"\x89PNG\r\n\x1a\n" and len(card) > 10_000
+    assert profile.embeds[0]["image"]["url"] == "attachment://rank.png"
     other = await alice.slash("profile", member=bob)
     assert "hasn't studied" in other.content
     achievements = await alice.slash("achievements")
@@ -54,6 +58,8 @@ async def test_every_command_answers_within_the_deadline_and_limits(
     assert all(b.get("disabled") for b in board.message.buttons())
     stats = await alice.slash("stats", exam="network")
     assert "/quiz start" in str(stats.embeds)
+    assert [a["filename"] for a in stats.attachments] == ["stats-network.png"]
+    assert stats.message.attachment_bytes("stats-network.png")[:4] == b"\x89PNG"
 
     on = await alice.slash("remind", "on", hour=19, timezone="Europe/Berlin")
     assert on.ephemeral and "19:00" in on.content
