@@ -179,11 +179,13 @@ class AccountCog(commands.GroupCog, name="Account", group_name="account"):
         await interaction.response.send_modal(LinkModal(self))
 
     async def link(self, interaction: discord.Interaction, email: str, password: str) -> None:
+        # bcrypt takes ~0.25 s (more on a busy machine): acknowledge first, never miss 3 s
+        await interaction.response.defer(ephemeral=True, thinking=True)
         async with unit_of_work(self.bot.sessions) as session:
             result = await link_account(
                 session, interaction.user.id, email, password, self.bot.clock()
             )
-        await interaction.response.send_message(link_reply(result), ephemeral=True)
+        await interaction.followup.send(link_reply(result), ephemeral=True)
 
     # ----- password -------------------------------------------------------------------------
 
@@ -195,9 +197,10 @@ class AccountCog(commands.GroupCog, name="Account", group_name="account"):
         if new != again:
             raise InvalidInput(PASSWORDS_DIFFER)
         user = interaction.user
+        await interaction.response.defer(ephemeral=True, thinking=True)  # bcrypt, as above
         async with unit_of_work(self.bot.sessions) as session:
             username = await svc.change_password(session, user.id, user.display_name, new)
-        await interaction.response.send_message(password_reply(username), ephemeral=True)
+        await interaction.followup.send(password_reply(username), ephemeral=True)
 
     # ----- timezone -------------------------------------------------------------------------
 

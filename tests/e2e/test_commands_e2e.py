@@ -103,13 +103,17 @@ async def test_linking_a_web_account_merges_progress_and_never_echoes_the_passwo
     refused = await carol.submit_modal(
         wrong, {"cq:link:email": "carol@example.com", "cq:link:password": "nope"}
     )
-    assert refused.ephemeral and "nope" not in refused.content
+    assert refused.response_type == 5  # deferred first: bcrypt may take a moment
+    refused_reply = await refused.wait_original()
+    assert refused_reply.ephemeral and "nope" not in refused_reply.content
 
     shown = await carol.slash("account", "link")
     linked = await carol.submit_modal(
         shown, {"cq:link:email": "carol@example.com", "cq:link:password": secret}
     )
-    assert linked.ephemeral and secret not in linked.content
+    linked_reply = await linked.wait_original()
+    assert linked_reply.ephemeral and secret not in linked_reply.content
+    assert "carol_web" in linked_reply.content or "linked" in linked_reply.content.lower()
     owner = await db.scalar("SELECT id FROM users WHERE discord_id = :d", d=carol.id)
     assert owner == web_id
     # the quiz played before linking now belongs to the web account, counted once
