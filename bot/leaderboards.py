@@ -104,6 +104,23 @@ def _board_key(
     return boards.BoardKey.of(name, scope, period, now)
 
 
+def _ranks_along(
+    rows: list[boards.BoardRow], anchor: int, anchor_rank: int, counts: dict[int, int]
+) -> list[int]:
+    """Ranks of consecutive board rows from one known rank and the number of users at each
+    of their values: nobody sits between adjacent rows, so stepping down past a value adds
+    everyone at it, stepping up to a new value subtracts everyone at that value."""
+    ranks = [0] * len(rows)
+    ranks[anchor] = anchor_rank
+    for i in range(anchor + 1, len(rows)):
+        same = rows[i].value == rows[i - 1].value
+        ranks[i] = ranks[i - 1] if same else ranks[i - 1] + counts[rows[i - 1].value]
+    for i in range(anchor - 1, -1, -1):
+        same = rows[i].value == rows[i + 1].value
+        ranks[i] = ranks[i + 1] if same else ranks[i + 1] - counts[rows[i].value]
+    return ranks
+
+
 def _page_count(total: int) -> int:
     return max(1, -(-total // PAGE_SIZE))
 
@@ -145,16 +162,27 @@ async def leaderboard(
             above, below = await boards.neighbours(session, key, mine, NEIGHBOURS)
     around_rows = [*above, mine, *below] if mine is not None else []
     first = [rows[0].value] if rows and offset else []
-    total, ranks = await boards.standing(session, key, first + [r.value for r in around_rows])
+    known = await boards.standing(
+        session,
+        key,
+        rank_of=first + ([mine.value] if mine else []),
+        count_of=[r.value for r in around_rows],
+    )
 
     entries: list[LeaderboardEntry] = []
     for i, row in enumerate(rows):
         if i == 0:
-            rank = ranks[row.value] if offset else 1
+            rank = known.ranks[row.value] if offset else 1
         elif row.value != rows[i - 1].value:
             rank = offset + i + 1
         entries.append(_entry(board, row, rank, viewer_user_id))
-    around = tuple(_entry(board, r, ranks[r.value], viewer_user_id) for r in around_rows)
+    around: tuple[LeaderboardEntry, ...] = ()
+    if mine is not None:
+        ranks = _ranks_along(around_rows, len(above), known.ranks[mine.value], known.counts)
+        around = tuple(
+            _entry(board, r, rank, viewer_user_id)
+            for r, rank in zip(around_rows, ranks, strict=True)
+        )
     viewer = next((e for e in (*entries, *around) if e.is_viewer), None)
     return LeaderboardPage(
         board=board,
@@ -164,8 +192,8 @@ async def leaderboard(
         period_start=key.period_start,
         resets_at=boards.next_period_start(period, now),
         page=page,
-        page_count=_page_count(total),
-        total_entries=total,
+        page_count=_page_count(known.total),
+        total_entries=known.total,
         entries=tuple(entries),
         viewer=viewer,
         around_viewer=around,

@@ -23,16 +23,20 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, Literal
 
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
     Float,
     Integer,
     Select,
+    SmallInteger,
     and_,
+    bindparam,
     case,
     cast,
     delete,
@@ -45,7 +49,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.dialect import insert
+from db.dialect import dialect_name, insert
 from db.models import Question, User, UserAnswer
 from db.models_boards import BoardHistogram, BoardScore, UserObjectiveStats
 
@@ -69,7 +73,6 @@ FANOUT_BITS = 5
 LEVELS = 4
 """Histogram levels 0..3, bucket = value >> (5 * level): widths 1, 32, 1024 and 32768."""
 TOP_LEVEL = LEVELS - 1
-CHUNK = 500
 
 _Mode = Literal["set", "add", "max", "avg"]
 _SCORE_PK = ("user_id", "board", "scope_id", "period", "period_start")
@@ -139,15 +142,6 @@ class BoardRow:
     reached_at: dt.datetime
     username: str
     discord_id: int | None
-
-
-def _is(cols: Any, key: BoardKey) -> ColumnElement[bool]:
-    return and_(
-        cols.board == key.board,
-        cols.scope_id == key.scope_id,
-        cols.period == key.period,
-        cols.period_start == key.period_start,
-    )
 
 
 # --- writes -------------------------------------------------------------------------------
@@ -221,40 +215,58 @@ async def record_progress(
     await _move_histogram(session, moves)
 
 
+_STATEMENTS: dict[tuple[str, str], Any] = {}
+
+
+def _prebuilt(session: AsyncSession, name: str, table: Any, build: Callable[[Any], Any]) -> Any:
+    """An upsert built once per dialect from ``insert(table)``: executed with a list of
+    parameter dicts it runs as one multi-row statement, compiled once, not on every call."""
+    key = (dialect_name(session), name)
+    if key not in _STATEMENTS:
+        _STATEMENTS[key] = build(insert(session, table))
+    return _STATEMENTS[key]
+
+
+def _build_score_upsert(mode: _Mode) -> Callable[[Any], Any]:
+    def build(stmt: Any) -> Any:
+        t, ex = BoardScore.__table__.c, stmt.excluded
+        quizzes = t.quizzes + ex.quizzes
+        total = t.total + ex.total
+        value: ColumnElement[Any]
+        if mode == "set":
+            total, value = ex.total, ex.value
+            changed = ex.value != t.value
+        elif mode == "add":
+            value = t.value + ex.total
+            changed = ex.total != 0
+        elif mode == "max":
+            total = t.total
+            changed = ex.value > t.value
+            value = case((changed, ex.value), else_=t.value)
+        else:  # avg
+            value = case((quizzes >= EXAM_MIN_QUIZZES, total // quizzes), else_=null())
+            changed = value.is_distinct_from(t.value)
+        return stmt.on_conflict_do_update(
+            index_elements=list(_SCORE_PK),
+            set_={
+                "prev_value": t.value,
+                "value": value,
+                "total": total,
+                "quizzes": quizzes,
+                "reached_at": case((changed, ex.reached_at), else_=t.reached_at),
+            },
+        ).returning(t.board, t.scope_id, t.period, t.period_start, t.prev_value, t.value)
+
+    return build
+
+
 async def _upsert_scores(
     session: AsyncSession, mode: _Mode, rows: list[dict[str, Any]]
 ) -> list[tuple[BoardKey, int | None, int | None]]:
     """Upsert score rows combining values by ``mode``; return (key, old value, new value)."""
     rows = sorted(rows, key=lambda r: tuple(r[c] for c in _SCORE_PK))
-    stmt = insert(session, BoardScore).values(rows)
-    t, ex = BoardScore.__table__.c, stmt.excluded
-    quizzes = t.quizzes + ex.quizzes
-    total = t.total + ex.total
-    value: ColumnElement[Any]
-    if mode == "set":
-        total, value = ex.total, ex.value
-        changed = ex.value != t.value
-    elif mode == "add":
-        value = t.value + ex.total
-        changed = ex.total != 0
-    elif mode == "max":
-        total = t.total
-        changed = ex.value > t.value
-        value = case((changed, ex.value), else_=t.value)
-    else:  # avg
-        value = case((quizzes >= EXAM_MIN_QUIZZES, total // quizzes), else_=null())
-        changed = value.is_distinct_from(t.value)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=list(_SCORE_PK),
-        set_={
-            "prev_value": t.value,
-            "value": value,
-            "total": total,
-            "quizzes": quizzes,
-            "reached_at": case((changed, ex.reached_at), else_=t.reached_at),
-        },
-    ).returning(t.board, t.scope_id, t.period, t.period_start, t.prev_value, t.value)
-    result = await session.execute(stmt)
+    stmt = _prebuilt(session, mode, BoardScore.__table__, _build_score_upsert(mode))
+    result = await session.execute(stmt, rows)
     return [(BoardKey(b, s, p, d), old, new) for b, s, p, d, old, new in result]
 
 
@@ -291,13 +303,16 @@ async def _move_histogram(
         for (key, level, bucket), delta in sorted(deltas.items())
         if delta
     ]
-    for start in range(0, len(rows), CHUNK):
-        stmt = insert(session, BoardHistogram).values(rows[start : start + CHUNK])
-        stmt = stmt.on_conflict_do_update(
-            index_elements=list(_HIST_PK),
-            set_={"count": BoardHistogram.__table__.c.count + stmt.excluded.count},
-        )
-        await session.execute(stmt)
+    if rows:
+        stmt = _prebuilt(session, "histogram", BoardHistogram.__table__, _build_count_upsert)
+        await session.execute(stmt, rows)
+
+
+def _build_count_upsert(stmt: Any) -> Any:
+    return stmt.on_conflict_do_update(
+        index_elements=list(_HIST_PK),
+        set_={"count": BoardHistogram.__table__.c.count + stmt.excluded.count},
+    )
 
 
 async def _take_rows(
@@ -445,37 +460,53 @@ async def record_answers_stats(
         {"user_id": u, "exam_type": e, "objective": o, "answered": n, "correct": correct[(u, e, o)]}
         for (u, e, o), n in sorted(answered.items())
     ]
-    if not values:
-        return
-    stmt = insert(session, UserObjectiveStats).values(values)
+    if values:
+        stmt = _prebuilt(session, "objectives", UserObjectiveStats.__table__, _build_answer_upsert)
+        await session.execute(stmt, values)
+
+
+def _build_answer_upsert(stmt: Any) -> Any:
     o = UserObjectiveStats.__table__.c
-    await session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=["user_id", "exam_type", "objective"],
-            set_={
-                "answered": o.answered + stmt.excluded.answered,
-                "correct": o.correct + stmt.excluded.correct,
-            },
-        )
+    return stmt.on_conflict_do_update(
+        index_elements=["user_id", "exam_type", "objective"],
+        set_={
+            "answered": o.answered + stmt.excluded.answered,
+            "correct": o.correct + stmt.excluded.correct,
+        },
     )
 
 
-# --- reads: statements (also EXPLAINed by the plan tests) ----------------------------------
+# --- reads: statements --------------------------------------------------------------------
+#
+# The hot statements are built once, with bind parameters, and executed with a parameter dict:
+# building a SQLAlchemy statement costs more Python time than PostgreSQL needs to run these.
+# The ``*_stmt(key, ...)`` functions return them with values bound, for EXPLAIN and tests.
+
+RANK_SLOTS = 2
+"""Values one standing statement ranks (the page's first row, the viewer)."""
+COUNT_SLOTS = 5
+"""Values one standing statement counts users at (the viewer and four neighbours)."""
+TOTAL_TAG = 0
+_UNUSED_TAG = -1000
+_NO_END = 1 << 62
 
 
-def page_stmt(key: BoardKey, *, offset: int, limit: int) -> Select[*tuple[Any, ...]]:
-    """A page of the board in board order: LIMIT/OFFSET on ``ix_board_scores_rank`` alone,
-    then the users of those rows only."""
-    s = BoardScore
-    page = (
-        select(s.user_id, s.value, s.quizzes, s.reached_at)
-        .where(_is(s, key), s.value.is_not(None))
-        .order_by(s.value.desc(), s.reached_at, s.user_id)
-        .offset(offset)
-        .limit(limit)
-        .subquery()
+def _key_params(key: BoardKey) -> dict[str, Any]:
+    return {
+        "board": key.board,
+        "scope_id": key.scope_id,
+        "period": key.period,
+        "period_start": key.period_start,
+    }
+
+
+def _on_board(cols: Any) -> ColumnElement[bool]:
+    return and_(
+        cols.board == bindparam("board"),
+        cols.scope_id == bindparam("scope_id"),
+        cols.period == bindparam("period"),
+        cols.period_start == bindparam("period_start"),
     )
-    return _with_users(page).order_by(page.c.value.desc(), page.c.reached_at, page.c.user_id)
 
 
 def _with_users(rows: Any) -> Select[*tuple[Any, ...]]:
@@ -489,76 +520,180 @@ def _with_users(rows: Any) -> Select[*tuple[Any, ...]]:
     ).join(User, User.id == rows.c.user_id)
 
 
+@cache
+def _page() -> Select[*tuple[Any, ...]]:
+    s = BoardScore
+    page = (
+        select(s.user_id, s.value, s.quizzes, s.reached_at)
+        .where(_on_board(s), s.value.is_not(None))
+        .order_by(s.value.desc(), s.reached_at, s.user_id)
+        .offset(bindparam("offset", type_=Integer))
+        .limit(bindparam("limit", type_=Integer))
+        .subquery()
+    )
+    return _with_users(page).order_by(page.c.value.desc(), page.c.reached_at, page.c.user_id)
+
+
+def page_stmt(key: BoardKey, *, offset: int, limit: int) -> Select[*tuple[Any, ...]]:
+    """A page of the board in board order: LIMIT/OFFSET on ``ix_board_scores_rank`` alone,
+    then the users of those rows only."""
+    return _page().params(**_key_params(key), offset=offset, limit=limit)
+
+
+@cache
+def _own_row() -> Select[*tuple[Any, ...]]:
+    s = BoardScore
+    return _with_users(s.__table__).where(_on_board(s), s.user_id == bindparam("user_id"))
+
+
 def own_row_stmt(key: BoardKey, user_id: int) -> Select[*tuple[Any, ...]]:
-    """The user's row by primary key."""
-    return _with_users(BoardScore.__table__).where(
-        _is(BoardScore, key), BoardScore.user_id == user_id
+    """The user's row, by primary key."""
+    return _own_row().params(**_key_params(key), user_id=user_id)
+
+
+@cache
+def _neighbours() -> Select[*tuple[Any, ...]]:
+    s = BoardScore
+    v, tie = s.value, tuple_(s.reached_at, s.user_id)
+    mine = tuple_(
+        bindparam("reached_at", type_=s.reached_at.type), bindparam("user_id", type_=Integer)
     )
-
-
-def total_stmt(key: BoardKey) -> Select[*tuple[Any, ...]]:
-    """Users on the board: the sum of the top-level buckets (a handful of rows)."""
-    return select(_users_counted(key))
-
-
-def _users_counted(key: BoardKey) -> ColumnElement[Any]:
-    h = BoardHistogram
-    return (
-        select(func.coalesce(func.sum(h.count), 0))
-        .where(_is(h, key), h.level == TOP_LEVEL)
-        .scalar_subquery()
+    base = (
+        select(s.user_id, s.value, s.quizzes, s.reached_at)
+        .where(_on_board(s))
+        .limit(bindparam("k", type_=Integer))
     )
+    value = bindparam("value", type_=BigInteger)
+    later = (s.reached_at.desc(), s.user_id.desc())
+    sooner = (s.reached_at, s.user_id)
+    parts = (
+        base.where(v == value, tie < mine).order_by(*later),
+        base.where(v > value).order_by(v.asc(), *later),
+        base.where(v == value, tie > mine).order_by(*sooner),
+        base.where(v < value).order_by(v.desc(), *sooner),
+    )
+    return _with_users(union_all(*(p.subquery().select() for p in parts)).subquery())
 
 
-def _users_above(key: BoardKey, value: int) -> ColumnElement[Any]:
-    """Users with a value above ``value``: at each level, the buckets after the value's own
-    bucket within the same parent bucket (at most 31 rows a level), plus every higher bucket
-    of the top level. Each user above is counted once, at the level where the paths part."""
-    h = BoardHistogram
-    parts: list[ColumnElement[Any]] = []
-    for level in range(LEVELS):
-        mine = value >> (FANOUT_BITS * level)
-        within = [h.bucket > mine]
-        if level < TOP_LEVEL:
-            within.append(h.bucket < ((mine >> FANOUT_BITS) + 1) << FANOUT_BITS)
-        parts.append(
-            select(func.coalesce(func.sum(h.count), 0))
-            .where(_is(h, key), h.level == level, *within)
-            .scalar_subquery()
-        )
-    return sum(parts[1:], parts[0])
-
-
-def rank_stmt(key: BoardKey, values: Sequence[int]) -> Select[*tuple[Any, ...]]:
-    """One row: the number of users on the board, then the rank (1 + users strictly above)
-    of each of ``values``."""
-    return select(_users_counted(key), *(1 + _users_above(key, v) for v in values))
+def _neighbour_params(key: BoardKey, row: BoardRow, k: int) -> dict[str, Any]:
+    return {
+        **_key_params(key),
+        "value": row.value,
+        "reached_at": row.reached_at,
+        "user_id": row.user_id,
+        "k": k,
+    }
 
 
 def neighbours_stmt(key: BoardKey, row: BoardRow, k: int) -> Select[*tuple[Any, ...]]:
     """Up to ``k`` rows just above ``row`` and ``k`` just below, in one statement of four
     bounded index range scans: its ties before and after it, higher and lower values."""
-    s = BoardScore
-    v, tie = s.value, tuple_(s.reached_at, s.user_id)
-    mine = tuple_(literal(row.reached_at, s.reached_at.type), literal(row.user_id))
-    base = select(s.user_id, s.value, s.quizzes, s.reached_at).where(_is(s, key)).limit(k)
-    later = (s.reached_at.desc(), s.user_id.desc())
-    sooner = (s.reached_at, s.user_id)
-    parts = (
-        base.where(v == row.value, tie < mine).order_by(*later),
-        base.where(v > row.value).order_by(v.asc(), *later),
-        base.where(v == row.value, tie > mine).order_by(*sooner),
-        base.where(v < row.value).order_by(v.desc(), *sooner),
+    return _neighbours().params(**_neighbour_params(key, row, k))
+
+
+def _above_ranges(value: int) -> list[tuple[int, int, int]]:
+    """(level, after bucket, before bucket) ranges holding exactly the users above ``value``:
+    on each level the buckets after the value's own within the same parent (at most 31),
+    on the top level every higher bucket. Each user above is counted once, on the level
+    where their value and ``value`` part."""
+    ranges = []
+    for level in range(LEVELS):
+        mine = value >> (FANOUT_BITS * level)
+        end = ((mine >> FANOUT_BITS) + 1) << FANOUT_BITS if level < TOP_LEVEL else _NO_END
+        ranges.append((level, mine, end))
+    return ranges
+
+
+_RANGES = 1 + RANK_SLOTS * LEVELS + COUNT_SLOTS
+
+
+@cache
+def _standing() -> Select[*tuple[Any, ...]]:
+    wanted = union_all(
+        *(
+            select(
+                bindparam(f"tag{i}", type_=Integer).label("tag"),
+                bindparam(f"level{i}", type_=SmallInteger).label("level"),
+                bindparam(f"after{i}", type_=BigInteger).label("after"),
+                bindparam(f"before{i}", type_=BigInteger).label("before"),
+            )
+            for i in range(_RANGES)
+        )
+    ).cte("wanted")
+    h = BoardHistogram
+    # A correlated subquery, not a join: each range must stay its own small index range scan
+    # (as a join, the planner may hash the board's whole histogram instead).
+    users = (
+        select(func.coalesce(func.sum(h.count), 0))
+        .where(
+            _on_board(h),
+            h.level == wanted.c.level,
+            h.bucket > wanted.c.after,
+            h.bucket < wanted.c.before,
+        )
+        .scalar_subquery()
     )
-    return _with_users(union_all(*(p.subquery().select() for p in parts)).subquery())
+    return select(wanted.c.tag, users)
+
+
+def _standing_params(
+    key: BoardKey, rank_of: Sequence[int], count_of: Sequence[int]
+) -> dict[str, Any]:
+    """Tag 0: every user on the board (the top-level buckets); tag ``1 + i``: the users above
+    ``rank_of[i]``; tag ``-1 - i``: the users at exactly ``count_of[i]``; unused slots are
+    empty ranges."""
+    if len(rank_of) > RANK_SLOTS or len(count_of) > COUNT_SLOTS:
+        raise ValueError("too many values for one standing statement")
+    ranges = [(TOTAL_TAG, TOP_LEVEL, -1, _NO_END)]
+    for i, value in enumerate(rank_of):
+        ranges += [(1 + i, *r) for r in _above_ranges(value)]
+    ranges += [(-1 - i, 0, value - 1, value + 1) for i, value in enumerate(count_of)]
+    ranges += [(_UNUSED_TAG, 0, 0, 0)] * (_RANGES - len(ranges))
+    params = _key_params(key)
+    for i, (tag, level, after, before) in enumerate(ranges):
+        params.update(
+            {f"tag{i}": tag, f"level{i}": level, f"after{i}": after, f"before{i}": before}
+        )
+    return params
+
+
+def standing_stmt(
+    key: BoardKey, *, rank_of: Sequence[int] = (), count_of: Sequence[int] = ()
+) -> Select[*tuple[Any, ...]]:
+    """(tag, users) rows: histogram sums over at most 14 small bucket ranges (see
+    :func:`_standing_params`), one index range scan each."""
+    return _standing().params(**_standing_params(key, rank_of, count_of))
+
+
+@cache
+def _total() -> Select[*tuple[Any, ...]]:
+    h = BoardHistogram
+    return select(func.coalesce(func.sum(h.count), 0)).where(_on_board(h), h.level == TOP_LEVEL)
+
+
+def total_stmt(key: BoardKey) -> Select[*tuple[Any, ...]]:
+    """Users on the board: the sum of the top-level buckets (a handful of rows)."""
+    return _total().params(**_key_params(key))
+
+
+@cache
+def _objective_stats(one_exam: bool) -> Select[*tuple[Any, ...]]:
+    s = UserObjectiveStats
+    stmt = select(s.exam_type, s.objective, s.answered, s.correct).where(
+        s.user_id == bindparam("user_id")
+    )
+    return stmt.where(s.exam_type == bindparam("exam_type")) if one_exam else stmt
+
+
+def _objective_params(user_id: int, exam_type: str | None) -> dict[str, Any]:
+    return (
+        {"user_id": user_id} if exam_type is None else {"user_id": user_id, "exam_type": exam_type}
+    )
 
 
 def objective_stats_stmt(user_id: int, exam_type: str | None) -> Select[*tuple[Any, ...]]:
-    s = UserObjectiveStats
-    stmt = select(s.exam_type, s.objective, s.answered, s.correct).where(s.user_id == user_id)
-    if exam_type is not None:
-        stmt = stmt.where(s.exam_type == exam_type)
-    return stmt
+    """A user's per-objective counts, by primary key prefix."""
+    return _objective_stats(exam_type is not None).params(**_objective_params(user_id, exam_type))
 
 
 def difficulty_stmt(
@@ -597,29 +732,57 @@ def _board_row(r: Any) -> BoardRow:
 
 
 async def board_total(session: AsyncSession, key: BoardKey) -> int:
-    return int((await session.execute(total_stmt(key))).scalar_one())
+    return int((await session.execute(_total(), _key_params(key))).scalar_one())
 
 
 async def board_page(
     session: AsyncSession, key: BoardKey, *, offset: int, limit: int
 ) -> list[BoardRow]:
-    result = await session.execute(page_stmt(key, offset=offset, limit=limit))
-    return [_board_row(r) for r in result]
+    params = {**_key_params(key), "offset": offset, "limit": limit}
+    return [_board_row(r) for r in await session.execute(_page(), params)]
 
 
 async def own_row(session: AsyncSession, key: BoardKey, user_id: int) -> BoardRow | None:
     """The user's row, or None when they are not on this board (yet)."""
-    r = (await session.execute(own_row_stmt(key, user_id))).first()
+    params = {**_key_params(key), "user_id": user_id}
+    r = (await session.execute(_own_row(), params)).first()
     return None if r is None or r.value is None else _board_row(r)
 
 
+@dataclass(frozen=True, slots=True)
+class Standing:
+    total: int
+    """Users on the board."""
+    ranks: dict[int, int]
+    """Rank (1 + users strictly above: RANK() semantics) of each value asked for."""
+    counts: dict[int, int]
+    """Users at exactly each value asked for."""
+
+
 async def standing(
-    session: AsyncSession, key: BoardKey, values: Iterable[int]
-) -> tuple[int, dict[int, int]]:
-    """(users on the board, the rank each of ``values`` has there): RANK() semantics."""
-    distinct = sorted(set(values))
-    total, *ranks = (await session.execute(rank_stmt(key, distinct))).one()
-    return int(total), {v: int(r) for v, r in zip(distinct, ranks, strict=True)}
+    session: AsyncSession,
+    key: BoardKey,
+    *,
+    rank_of: Iterable[int] = (),
+    count_of: Iterable[int] = (),
+) -> Standing:
+    """The board's size, ranks of ``rank_of`` and user counts at ``count_of``, from a few
+    dozen histogram rows per value however deep the values are (one statement for up to
+    :data:`RANK_SLOTS` ranks and :data:`COUNT_SLOTS` counts)."""
+    ranked, counted = sorted(set(rank_of)), sorted(set(count_of))
+    total, ranks, counts = 0, {}, {}
+    while True:
+        some_ranks, ranked = ranked[:RANK_SLOTS], ranked[RANK_SLOTS:]
+        some_counts, counted = counted[:COUNT_SLOTS], counted[COUNT_SLOTS:]
+        params = _standing_params(key, some_ranks, some_counts)
+        sums: Counter[int] = Counter()
+        for tag, users in await session.execute(_standing(), params):
+            sums[tag] += int(users)
+        total = sums[TOTAL_TAG]
+        ranks.update({v: 1 + sums[1 + i] for i, v in enumerate(some_ranks)})
+        counts.update({v: sums[-1 - i] for i, v in enumerate(some_counts)})
+        if not ranked and not counted:
+            return Standing(total, ranks, counts)
 
 
 def _board_order(row: BoardRow) -> tuple[int, dt.datetime, int]:
@@ -631,7 +794,10 @@ async def neighbours(
 ) -> tuple[list[BoardRow], list[BoardRow]]:
     """(the ``k`` rows just above ``row``, the ``k`` rows just below), both in board order."""
     found = sorted(
-        (_board_row(r) for r in await session.execute(neighbours_stmt(key, row, k))),
+        (
+            _board_row(r)
+            for r in await session.execute(_neighbours(), _neighbour_params(key, row, k))
+        ),
         key=_board_order,
     )
     mine = _board_order(row)
@@ -644,7 +810,9 @@ async def objective_counts(
     session: AsyncSession, user_id: int, exam_type: str | None
 ) -> list[tuple[str, str, int, int]]:
     """(exam_type, objective, answered, correct) of one user."""
-    result = await session.execute(objective_stats_stmt(user_id, exam_type))
+    result = await session.execute(
+        _objective_stats(exam_type is not None), _objective_params(user_id, exam_type)
+    )
     return [(e, o, int(n), int(c)) for e, o, n, c in result]
 
 

@@ -6,6 +6,7 @@ Every story drives the public API: ``record_progress`` (what finishing a quiz do
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import random
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
@@ -320,10 +321,13 @@ async def histogram_ranks(session: AsyncSession, key: BoardKey) -> dict[int, int
         )
     )
     rows = [(int(user_id), int(value or 0)) for user_id, value in result]
-    total, ranks = await boards.standing(session, key, [v for _, v in rows])
+    values = [v for _, v in rows]
+    known = await boards.standing(session, key, rank_of=values, count_of=values)
     for user_id, value in rows:
-        assert ranks[value] == 1 + sum(1 for _, v in rows if v > value), (user_id, value)
-    assert total == await boards.board_total(session, key) == len(rows)
+        assert known.ranks[value] == 1 + sum(1 for _, v in rows if v > value), (user_id, value)
+        assert known.counts[value] == values.count(value)
+    assert known.total == await boards.board_total(session, key) == len(rows)
+    ranks = known.ranks
     return {user_id: ranks[value] for user_id, value in rows}
 
 
@@ -468,6 +472,79 @@ async def test_upgrading_fills_the_all_time_boards_from_existing_data(empty_url:
         await engine.dispose()
 
 
+# --- PostgreSQL: concurrent finishes ------------------------------------------------------
+
+
+@pytest.mark.postgres_only
+async def test_concurrent_finishes_neither_deadlock_nor_miscount(pg_engine: AsyncEngine) -> None:
+    """Eight players finish quizzes at the same moment, many times, each in its own committed
+    transaction: shared histogram rows are locked in one order, so nobody deadlocks, and every
+    board still ranks exactly. Rows live in a far-future week and are removed afterwards."""
+    when = dt.datetime(2031, 3, 5, 12, 0, tzinfo=UTC)
+    tag = uuid.uuid4().hex[:8]
+    async with pg_engine.begin() as conn:
+        ids = [
+            int(
+                (
+                    await conn.execute(
+                        insert(User)
+                        .values(
+                            email=f"c{i}-{tag}@example.test",
+                            username=f"c{i}-{tag}",
+                            hashed_password="!",
+                        )
+                        .returning(User.id)
+                    )
+                ).scalar_one()
+            )
+            for i in range(8)
+        ]
+    rng = random.Random(5)
+    plans = {u: [rng.choice([10, 30, 40, 1100]) for _ in range(12)] for u in ids}
+
+    async def player(user_id: int) -> None:
+        total = 0
+        for step, xp in enumerate(plans[user_id]):
+            total += xp
+            async with pg_engine.begin() as conn:
+                await record_progress(
+                    AsyncSession(bind=conn),
+                    user_id=user_id,
+                    guild_id=GUILD,
+                    exam_type="security",
+                    xp_gained=xp,
+                    total_xp=total,
+                    score_percentage=float(rng.choice([50, 80, 100])),
+                    streak_current=1 + step % 4,
+                    when=when,
+                )
+
+    try:
+        await asyncio.gather(*(player(u) for u in ids))
+        async with pg_engine.connect() as conn:
+            session = AsyncSession(bind=conn)
+            for board, scope in (("xp", 0), ("xp", GUILD), ("exam:security", 0), ("streak", GUILD)):
+                for period in PERIODS:
+                    ranks = await histogram_ranks(session, BoardKey.of(board, scope, period, when))
+                    assert set(ranks) == set(ids)
+            week = await histogram_ranks(session, BoardKey.of("xp", GUILD, "week", when))
+            sums = {u: sum(plans[u]) for u in ids}
+            for u in ids:
+                assert week[u] == 1 + sum(1 for v in sums.values() if v > sums[u])
+    finally:
+        async with pg_engine.begin() as conn:
+            for user_id in ids:
+                await remove_user(AsyncSession(bind=conn), user_id=user_id)
+            await conn.execute(delete(User).where(User.id.in_(ids)))
+            await conn.execute(
+                delete(BoardHistogram).where(
+                    BoardHistogram.period_start.in_(
+                        [boards.period_start(p, when) for p in ("week", "month")]
+                    )
+                )
+            )
+
+
 # --- PostgreSQL: the hot queries use the indexes --------------------------------------------
 
 
@@ -557,7 +634,9 @@ async def test_hot_queries_use_the_indexes_on_postgresql(pg_engine: AsyncEngine)
                 "top 10": boards.page_stmt(week, offset=0, limit=10),
                 "server weekly top 10": boards.page_stmt(server_week, offset=0, limit=10),
                 "own row": boards.own_row_stmt(week, deep.user_id),
-                "own rank": boards.rank_stmt(week, [deep_value]),
+                "own rank and counts": boards.standing_stmt(
+                    week, rank_of=[deep_value], count_of=[deep_value, deep_value + 1]
+                ),
                 "total": boards.total_stmt(week),
                 "neighbours": boards.neighbours_stmt(week, deep_row, 2),
                 "stats": boards.objective_stats_stmt(deep.user_id, None),
@@ -570,7 +649,9 @@ async def test_hot_queries_use_the_indexes_on_postgresql(pg_engine: AsyncEngine)
                 found = scans(plan)
                 assert found, name
                 assert all("Seq Scan" not in node for node, _ in found), (name, found)
-            total, rank = (await conn.execute(boards.rank_stmt(week, [deep_value]))).one()
+            known = await boards.standing(
+                AsyncSession(bind=conn), week, rank_of=[deep_value], count_of=[deep_value]
+            )
             above = (
                 await conn.execute(
                     select(func.count())
@@ -579,7 +660,7 @@ async def test_hot_queries_use_the_indexes_on_postgresql(pg_engine: AsyncEngine)
                     .where(BoardScore.value > deep_value)
                 )
             ).scalar_one()
-            assert rank == above + 1 and total == 50_000
+            assert known.ranks[deep_value] == above + 1 and known.total == 50_000
             assert (await conn.scalar(select(func.count()).select_from(BoardHistogram)) or 0) > 0
         finally:
             await outer.rollback()
