@@ -93,10 +93,13 @@ class AnswerButton(
         return cls(int(match["sid"]), int(match["idx"]), match["letter"])
 
     async def handle(self, interaction: discord.Interaction) -> None:
+        # Clicks that arrive together share one transaction (bot/answer_batcher.py); each
+        # gets its own outcome, exactly as quiz_service.answer would give it.
+        from bot.answer_batcher import Click, batcher_for
+
         bot = _bot(interaction)
-        async with unit_of_work(bot.sessions) as session:
-            ack = await svc.answer(
-                session,
+        ack = await batcher_for(bot).answer(
+            Click(
                 session_id=self.session_id,
                 index=self.index,
                 letter=self.letter,
@@ -104,6 +107,7 @@ class AnswerButton(
                 display_name=interaction.user.display_name,
                 now=bot.clock(),
             )
+        )
         if ack.reveal is not None:  # solo: feedback at once, on the same message
             await interaction.response.edit_message(
                 embed=reveal_embed(ack.reveal), view=reveal_buttons(ack.reveal)
