@@ -114,6 +114,15 @@ class CertQuestBot(commands.AutoShardedBot):
         if self.health:
             await self.health.stop()
         await super().close()
+        # background work first (quiz runners, answers in flight), the database last
+        for name in list(self.extensions):
+            try:
+                await self.unload_extension(name)
+            except Exception:
+                log.exception("unloading %s at shutdown failed", name)
+        batcher = getattr(self, "answer_batcher", None)
+        if batcher is not None:
+            await batcher.close()
         if hasattr(self, "engine"):
             await self.engine.dispose()
 

@@ -449,6 +449,14 @@ class LiveQuiz:
     message_id: int | None
 
 
+async def live_quiz(session: AsyncSession, session_id: int) -> LiveQuiz | None:
+    """One running group quiz's state, by id (what its runner reads at every step)."""
+    s = await q.get_session(session, session_id)
+    if s is None or s.status != "running" or s.mode != "group":
+        return None
+    return LiveQuiz(s.id, s.channel_id, s.phase, s.current_index, s.deadline_at, s.message_id)
+
+
 async def running_group_quizzes(session: AsyncSession) -> list[LiveQuiz]:
     return [
         LiveQuiz(s.id, s.channel_id, s.phase, s.current_index, s.deadline_at, s.message_id)

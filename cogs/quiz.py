@@ -191,10 +191,7 @@ class QuizRunner:
 
     async def _live(self) -> svc.LiveQuiz | None:
         async with unit_of_work(self.bot.sessions) as session:
-            for live in await svc.running_group_quizzes(session):
-                if live.session_id == self.session_id:
-                    return live
-        return None
+            return await svc.live_quiz(session, self.session_id)
 
     async def _step(self) -> bool:
         live = await self._live()
@@ -254,7 +251,8 @@ class QuizCog(commands.GroupCog, name="Quiz", group_name="quiz"):
         self.runners: dict[int, QuizRunner] = {}
         # each group player's latest click: its token lets us answer them privately after
         # the quiz (15 minutes), to ask once about streak reminders
-        self.last_clicks: dict[int, dict[int, discord.Interaction]] = {}
+        # (token, time) only: a whole Interaction object costs ~20 kB per player per quiz
+        self.last_clicks: dict[int, dict[int, tuple[str, dt.datetime]]] = {}
         self._resume_task: asyncio.Task[None] | None = None
         super().__init__()
 
@@ -264,33 +262,44 @@ class QuizCog(commands.GroupCog, name="Quiz", group_name="quiz"):
             self._resume_task = asyncio.create_task(self.resume_running_quizzes())
 
     async def cog_unload(self) -> None:
+        """Stop every runner and wait for them: the database outlives them at shutdown.
+
+        The quizzes stay running in the database; the next start resumes them.
+        """
         self.bot.remove_dynamic_items(AnswerButton, NextButton)
+        tasks = [r.task for r in self.runners.values() if r.task]
         if self._resume_task:
-            self._resume_task.cancel()
-        for runner in list(self.runners.values()):
-            if runner.task:
-                runner.task.cancel()
+            tasks.append(self._resume_task)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     def remember_click(self, session_id: int, interaction: discord.Interaction) -> None:
-        self.last_clicks.setdefault(session_id, {})[interaction.user.id] = interaction
+        clicks = self.last_clicks.setdefault(session_id, {})
+        clicks[interaction.user.id] = (interaction.token, interaction.created_at)
 
-    def _reachable(self, session_id: int) -> dict[int, discord.Interaction]:
+    def _reachable(self, session_id: int) -> dict[int, str]:
+        """Discord id → a click token still valid for a private follow-up."""
         fresh_after = discord.utils.utcnow() - CLICK_TOKEN_LIFETIME
         clicks = self.last_clicks.get(session_id, {})
-        return {uid: i for uid, i in clicks.items() if i.created_at > fresh_after}
+        return {uid: token for uid, (token, at) in clicks.items() if at > fresh_after}
 
     async def ask_about_reminders(
-        self, results: svc.QuizResults, reachable: dict[int, discord.Interaction]
+        self, results: svc.QuizResults, reachable: dict[int, str]
     ) -> None:
         self.last_clicks.pop(results.session_id, None)  # the quiz is over
+        assert self.bot.application_id is not None
         for discord_id in results.ask_about_reminders:
-            interaction = reachable.get(discord_id)
-            if interaction is None:
+            token = reachable.get(discord_id)
+            if token is None:
                 continue
+            # the follow-up webhook of that click, as interaction.followup builds it
+            followup = discord.Webhook.from_state(
+                data={"id": self.bot.application_id, "type": 3, "token": token},
+                state=self.bot._connection,
+            )
             with contextlib.suppress(discord.HTTPException):
-                await interaction.followup.send(
-                    OPT_IN_TEXT, view=opt_in_view(discord_id), ephemeral=True
-                )
+                await followup.send(OPT_IN_TEXT, view=opt_in_view(discord_id), ephemeral=True)
 
     def start_runner(self, session_id: int, channel_id: int) -> None:
         if session_id in self.runners:
