@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -161,20 +162,18 @@ async def insert_answers(
         }
         for r in rows
     ]
+    # executemany form: one statement compiled once and cached, which SQLAlchemy still sends
+    # as a single multi-row INSERT … RETURNING ("insertmanyvalues"); `.values([...])` would be
+    # compiled anew for every batch size (~10 % of the bot's CPU at saturation, bench finding 2)
+    t: Any = UserAnswer.__table__
     stmt = (
-        insert(session, UserAnswer)
-        .values(values)
+        insert(session, t)
         .on_conflict_do_nothing(index_elements=["quiz_attempt_id", "question_id"])
-        .returning(
-            UserAnswer.quiz_attempt_id,
-            UserAnswer.question_id,
-            UserAnswer.user_answer,
-            UserAnswer.is_correct,
-        )
+        .returning(t.c.quiz_attempt_id, t.c.question_id, t.c.user_answer, t.c.is_correct)
     )
     return {
         (int(a), int(q)): StoredAnswer(str(ans), bool(ok))
-        for a, q, ans, ok in await session.execute(stmt)
+        for a, q, ans, ok in await session.execute(stmt, values)
     }
 
 
