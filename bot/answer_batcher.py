@@ -35,18 +35,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Integer, String, cast, delete, func, literal, select
+from sqlalchemy import Integer, String, cast, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import quiz_service as svc
-from bot.accounts import get_or_create_account
 from bot.errors import BotError, Conflict, InvalidInput, NotFound
-from bot.quiz_records import AnswerInput, record_answers_bulk, start_attempt
+from bot.quiz_records import AnswerInput, record_answers_bulk
 from bot.quiz_rules import answer_window_open, seconds_between
-from db import quiz_sessions as q
 from db.dialect import dialect_name
 from db.engine import unit_of_work
-from db.models import Question, QuizAttempt
+from db.models import Question
 from db.models_quiz import QuizPlayer, QuizSession
 
 log = logging.getLogger(__name__)
@@ -148,21 +146,17 @@ async def _sessions(session: AsyncSession, ids: set[int]) -> dict[int, _Session]
 async def _join(
     session: AsyncSession, s: _Session, discord_id: int, name: str, now: dt.datetime
 ) -> Player:
-    """The member's (user, attempt) in this quiz: account and attempt created on first use
-    (the same steps, and the same race handling, as ``quiz_service.answer``)."""
-    account = await get_or_create_account(session, discord_id, name)
-    attempt_id = await q.player_attempt(session, s.id, account.user_id)
-    if attempt_id is None:
-        new_attempt = await start_attempt(
-            session, account.user_id, s.exam_type, len(s.question_ids), s.guild_id, now
-        )
-        if not await q.add_player(session, s.id, account.user_id, new_attempt, name):
-            await session.execute(delete(QuizAttempt).where(QuizAttempt.id == new_attempt))
-            attempt_id = await q.player_attempt(session, s.id, account.user_id)
-            assert attempt_id is not None
-        else:
-            attempt_id = new_attempt
-    return account.user_id, attempt_id
+    """The member's (user, attempt) in this quiz: ``quiz_service.join_quiz``."""
+    return await svc.join_quiz(
+        session,
+        session_id=s.id,
+        exam_type=s.exam_type,
+        question_count=len(s.question_ids),
+        guild_id=s.guild_id,
+        discord_id=discord_id,
+        display_name=name,
+        now=now,
+    )
 
 
 async def _known_players(session: AsyncSession, wanted: set[PlayerKey]) -> dict[PlayerKey, Player]:

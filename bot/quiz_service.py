@@ -229,6 +229,34 @@ async def _running(session: AsyncSession, session_id: int) -> QuizSession:
     return s
 
 
+async def join_quiz(
+    session: AsyncSession,
+    *,
+    session_id: int,
+    exam_type: str,
+    question_count: int,
+    guild_id: int | None,
+    discord_id: int,
+    display_name: str,
+    now: dt.datetime,
+) -> tuple[int, int]:
+    """The member's (user id, attempt id) in this quiz: account and attempt on first use."""
+    account = await get_or_create_account(session, discord_id, display_name)
+    attempt_id = await q.player_attempt(session, session_id, account.user_id)
+    if attempt_id is not None:
+        return account.user_id, attempt_id
+    new_attempt = await start_attempt(
+        session, account.user_id, exam_type, question_count, guild_id, now
+    )
+    if await q.add_player(session, session_id, account.user_id, new_attempt, display_name):
+        return account.user_id, new_attempt
+    # lost a race with this member's other click: drop the spare attempt
+    await session.execute(delete(QuizAttempt).where(QuizAttempt.id == new_attempt))
+    attempt_id = await q.player_attempt(session, session_id, account.user_id)
+    assert attempt_id is not None
+    return account.user_id, attempt_id
+
+
 async def answer(
     session: AsyncSession,
     *,
@@ -253,23 +281,20 @@ async def answer(
     data = await q.question(session, qid)
     if data is None:
         raise NotFound("This question was removed from the bank.")
-    account = await get_or_create_account(session, discord_id, display_name)
-    attempt_id = await q.player_attempt(session, s.id, account.user_id)
-    if attempt_id is None:
-        new_attempt = await start_attempt(
-            session, account.user_id, s.exam_type, len(s.question_ids), s.guild_id, now
-        )
-        if not await q.add_player(session, s.id, account.user_id, new_attempt, display_name):
-            # lost a race with this member's other click: drop the spare attempt
-            await session.execute(delete(QuizAttempt).where(QuizAttempt.id == new_attempt))
-            attempt_id = await q.player_attempt(session, s.id, account.user_id)
-            assert attempt_id is not None
-        else:
-            attempt_id = new_attempt
+    user_id, attempt_id = await join_quiz(
+        session,
+        session_id=s.id,
+        exam_type=s.exam_type,
+        question_count=len(s.question_ids),
+        guild_id=s.guild_id,
+        discord_id=discord_id,
+        display_name=display_name,
+        now=now,
+    )
     outcome = await record_answer(
         session,
         attempt_id,
-        account.user_id,
+        user_id,
         qid,
         letter,
         data.correct,
