@@ -25,6 +25,7 @@ import bcrypt
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.achievements import UnlockedAchievement, UnlockedAvatar
+from bot.clock import require_aware
 from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound, RateLimited
 from bot.progression import level_for
 from db import accounts as account_db
@@ -146,11 +147,6 @@ def _ceil_minute(when: dt.datetime) -> dt.datetime:
     when = when.astimezone(dt.UTC)
     floor = when.replace(second=0, microsecond=0)
     return floor if floor == when else floor + dt.timedelta(minutes=1)
-
-
-def _require_aware(when: dt.datetime) -> None:
-    if when.tzinfo is None or when.utcoffset() is None:
-        raise ValueError("now must be a time-zone aware datetime")
 
 
 # --- accounts ---------------------------------------------------------------------------------
@@ -286,7 +282,7 @@ async def link_account(
     the merged stats, and the auto-created account is deleted: all in the caller's
     transaction.
     """
-    _require_aware(now)
+    require_aware(now)
     email = (email or "").strip()
     if not email or not password:
         raise InvalidInput("Enter the email and password of your CertQuest web account.")

@@ -22,6 +22,7 @@ from typing import Literal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.achievements import UnlockedAchievement, UnlockedAvatar
+from bot.clock import require_aware
 from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.progression import XpBreakdown, level_for, quiz_xp
 from bot.streaks import StreakUpdate, apply_study, local_date
@@ -131,11 +132,6 @@ class FinishResult:
         return bool(self.streak and self.streak.reset)
 
 
-def _require_aware(when: dt.datetime) -> None:
-    if when.tzinfo is None or when.utcoffset() is None:
-        raise ValueError("now must be a time-zone aware datetime")
-
-
 async def start_attempt(
     session: AsyncSession,
     user_id: int,
@@ -145,7 +141,7 @@ async def start_attempt(
     now: dt.datetime,
 ) -> int:
     """Open an attempt (``status = 'in_progress'``) and return its id."""
-    _require_aware(now)
+    require_aware(now)
     if exam_type not in EXAM_TYPES:
         raise InvalidInput(f"Unknown exam {exam_type!r}; choose one of {', '.join(EXAM_TYPES)}.")
     if not 0 < total_questions <= MAX_QUESTIONS:
@@ -165,7 +161,7 @@ def _validate(answer: AnswerRow) -> None:
         raise InvalidInput("An answer is one of the letters A, B, C or D.")
     if answer.time_spent_seconds is not None and answer.time_spent_seconds < 0:
         raise InvalidInput("Time spent on a question cannot be negative.")
-    _require_aware(answer.answered_at)
+    require_aware(answer.answered_at)
 
 
 async def record_answers_bulk(
@@ -290,7 +286,7 @@ async def finish_attempt(
     (set at start; a quiz stopped early passes ``questions_asked`` or lowers it first), and
     never less than the number answered. Unanswered questions count as wrong.
     """
-    _require_aware(now)
+    require_aware(now)
     claimed = await attempt_db.claim_attempt(session, attempt_id, now)
     if claimed is None:
         return await _already_finished(session, attempt_id)

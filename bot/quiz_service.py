@@ -381,14 +381,16 @@ async def finish_quiz(
     asked = max(1, min(asked, len(s.question_ids)))
     totals = await q.player_totals(session, session_id)
     results: list[PlayerResult] = []
-    for player in await q.players(session, session_id):
+    players = await q.players(session, session_id)
+    discord_ids = await q.discord_ids(session, [p.user_id for p in players])
+    for player in players:
         answered, correct, seconds = totals.get(player.user_id, (0, 0, 0))
         result = await finish_attempt(
             session, player.attempt_id, now, questions_asked=max(asked, answered)
         )
         if not result.finished:
             continue
-        discord_id = await _discord_id(session, player.user_id)
+        discord_id = discord_ids.get(player.user_id, 0)
         results.append(
             PlayerResult(
                 Standing(player.user_id, player.display_name, correct, answered, seconds),
@@ -415,13 +417,6 @@ async def finish_quiz(
         tuple(ask),
         open_message,
     )
-
-
-async def _discord_id(session: AsyncSession, user_id: int) -> int:
-    from db.models import User
-
-    user = await session.get(User, user_id)
-    return int(user.discord_id or 0) if user else 0
 
 
 async def stop_quiz(

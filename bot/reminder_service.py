@@ -23,6 +23,7 @@ from typing import Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.clock import require_aware
 from bot.reminders import (
     Reason,
     ReminderMessage,
@@ -212,11 +213,6 @@ def _counts(counter: Counter[str]) -> str:
     return ", ".join(f"{k}: {v}" for k, v in sorted(counter.items()))
 
 
-def _require_aware(when: dt.datetime) -> None:
-    if when.tzinfo is None or when.utcoffset() is None:
-        raise ValueError("now must be a time-zone aware datetime")
-
-
 async def sweep(
     sessions: async_sessionmaker[AsyncSession],
     sender: ReminderSender | None,
@@ -240,7 +236,7 @@ async def sweep(
     without it every batch uses ``now`` (tests, ``--now``). ``dry_run`` changes nothing and
     fills ``report.entries`` with who would be reminded and why; it needs no sender.
     """
-    _require_aware(now)
+    require_aware(now)
     if batch_size < 1 or concurrency < 1 or max_attempts < 1:
         raise ValueError("batch_size, concurrency and max_attempts must be at least 1")
     report = SweepReport(now=now, dry_run=dry_run)

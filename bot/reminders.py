@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
+from bot.clock import require_aware
 from bot.errors import InvalidInput
 from bot.objectives import SHORT_NAMES
 from bot.streaks import effective_streak, is_valid_timezone, resolve_timezone
@@ -202,11 +203,6 @@ class ReminderStatus:
 # --- time -----------------------------------------------------------------------------------
 
 
-def _require_aware(when: dt.datetime) -> None:
-    if when.tzinfo is None or when.utcoffset() is None:
-        raise ValueError("datetimes must be time-zone aware")
-
-
 def zone(name: str | None) -> ZoneInfo:
     """The zone called ``name``; UTC (logged) for an unknown name (rows of older writers)."""
     return resolve_timezone(name)
@@ -214,7 +210,7 @@ def zone(name: str | None) -> ZoneInfo:
 
 def local_date(now: dt.datetime, timezone: str | None) -> dt.date:
     """The user's local calendar date at ``now`` (what ``last_activity_date`` stores)."""
-    _require_aware(now)
+    require_aware(now)
     return now.astimezone(zone(timezone)).date()
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import case, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Question, UserAnswer
+from db.models import Question, User, UserAnswer
 from db.models_quiz import QuizPlayer, QuizSession
 
 
@@ -181,6 +181,14 @@ async def players(session: AsyncSession, session_id: int) -> list[QuizPlayer]:
         .order_by(QuizPlayer.joined_at, QuizPlayer.user_id)
     )
     return list((await session.execute(stmt)).scalars())
+
+
+async def discord_ids(session: AsyncSession, user_ids: Sequence[int]) -> dict[int, int]:
+    """user id → Discord id, in one query (players of a finishing quiz)."""
+    if not user_ids:
+        return {}
+    stmt = select(User.id, User.discord_id).where(User.id.in_(user_ids))
+    return {int(u): int(d or 0) for u, d in await session.execute(stmt)}
 
 
 @dataclass(frozen=True, slots=True)
