@@ -69,7 +69,7 @@ MODULES: dict[str, tuple[str, tuple[str, ...]]] = {
     "floor": ("bench.noop_bot", ()),  # the same bot, no-op answer button
     "before": ("bench.unbatched_bot", ()),  # one unit of work per click (before batching)
     "real": ("bot", ("run",)),  # python -m bot run: the batched answer path
-    "cached": ("bench.cached_bot", ()),  # experiment: real + cached multi-row INSERTs
+    "general": ("bench.general_bot", ()),  # real, without the one-statement path
 }
 
 
@@ -439,7 +439,8 @@ def main() -> None:
     parser.add_argument(
         "--kinds",
         default="floor,before,real",
-        help="bots: floor (no-op), before (unbatched), real (python -m bot run)",
+        help="bots: floor (no-op), before (unbatched), general (batched, no one-statement "
+        "path), real (python -m bot run)",
     )
     parser.add_argument("--profile", help="kind:phase to sample with py-spy, e.g. real:steady")
     parser.add_argument("--tiny", action="store_true")

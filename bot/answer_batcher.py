@@ -13,7 +13,11 @@ current event-loop turn) and answers them with one transaction:
   click of a member in a quiz goes through ``get_or_create_account`` and joins the quiz
   exactly as ``bot.quiz_service.answer`` does);
 * every answer is written by one ``bot.quiz_records.record_answers_bulk``: one outcome per
-  click, a repeat in the same batch reports the first answer.
+  click, a repeat in the same batch reports the first answer;
+* on PostgreSQL, the clicks of players already in the cache (every click but a member's
+  first in a quiz) skip all of that: ``db.group_answers.record_known_clicks`` checks and
+  stores them with one statement in autocommit, one round trip for the batch instead of
+  about seven (docs/benchmarks.md, finding 3). Its facts are turned into the same outcomes.
 
 Each click's future gets its own outcome: an ``AnswerAck``, or the ``BotError`` that
 ``quiz_service.answer`` would have raised for it (closed question, ended quiz, …). If the
@@ -36,14 +40,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Integer, String, cast, func, literal, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot import quiz_service as svc
 from bot.errors import BotError, Conflict, InvalidInput, NotFound
 from bot.quiz_records import AnswerInput, record_answers_bulk
-from bot.quiz_rules import answer_window_open, seconds_between
+from bot.quiz_rules import DEADLINE_GRACE, answer_window_open, seconds_between
 from db.dialect import dialect_name
-from db.engine import unit_of_work
+from db.engine import DatabaseUnavailable, autocommit_connection, create_engine, unit_of_work
+from db.group_answers import ClickFacts, KnownClick, record_known_clicks
 from db.models import Question
 from db.models_quiz import QuizPlayer, QuizSession
 
@@ -267,12 +272,48 @@ async def answer_many(
     return results, fresh  # type: ignore[return-value]
 
 
+def known_outcomes(
+    clicks: Sequence[Click], players: Sequence[Player], facts: Sequence[ClickFacts]
+) -> list[svc.AnswerAck | BaseException]:
+    """The outcome of each click stored by ``record_known_clicks``: the same replies, in the
+    same order of checks, as ``answer_many`` gives (``_Fallback`` for a solo quiz, an
+    attempt that is no longer the player's, or an answer neither stored nor found)."""
+    results: list[svc.AnswerAck | BaseException] = []
+    reported: set[tuple[int, int, int]] = set()
+    for c, (user_id, attempt_id), f in zip(clicks, players, facts, strict=True):
+        if c.letter not in LETTERS:
+            results.append(InvalidInput("Answer with A, B, C or D."))
+        elif f.status != "running":
+            results.append(NotFound(ENDED))
+        elif f.mode != "group":
+            results.append(_Fallback())
+        elif not f.on_screen:
+            results.append(Conflict(TOO_LATE))
+        elif f.question_gone:
+            results.append(NotFound(QUESTION_GONE))
+        elif f.attempt_user_id != user_id:
+            results.append(_Fallback())
+        elif f.inserted is not None:
+            key = (attempt_id, c.session_id, c.index)
+            first = key not in reported
+            reported.add(key)
+            results.append(svc.AnswerAck(f.inserted[0], first, f.inserted[1]))
+        elif f.existing is not None:
+            results.append(svc.AnswerAck(f.existing[0], False, f.existing[1]))
+        elif f.attempt_status != "in_progress":
+            results.append(Conflict(QUIZ_OVER))
+        else:  # a concurrent transaction stored it after this statement began
+            results.append(_Fallback())
+    return results
+
+
 class AnswerBatcher:
     """Collects clicks into batches, one transaction each (see the module doc).
 
     ``window``: how long the first click of an idle batcher waits for company; ``max_batch``:
     clicks per transaction; ``max_inflight``: batches written at the same time (default 2,
-    1 on SQLite)."""
+    1 on SQLite); ``one_statement``: known players' clicks through ``record_known_clicks``
+    on PostgreSQL (off: everything through ``answer_many``, for comparison)."""
 
     def __init__(
         self,
@@ -281,6 +322,7 @@ class AnswerBatcher:
         window: float = 0.0,
         max_batch: int = 64,
         max_inflight: int | None = None,
+        one_statement: bool = True,
     ) -> None:
         self.sessions = sessions
         self.window = window
@@ -290,6 +332,24 @@ class AnswerBatcher:
             sqlite = getattr(getattr(bind, "dialect", None), "name", "") == "sqlite"
             max_inflight = 1 if sqlite else 2
         self.max_inflight = max_inflight
+        bind = sessions.kw.get("bind")
+        self.fast: AsyncEngine | None = None
+        """The batcher's own small autocommit pool for ``record_known_clicks`` (PostgreSQL
+        only; disposed by ``close``). No pre-ping: it would cost three round trips per batch
+        (BEGIN, ping, ROLLBACK), and a statement on a dead connection falls back to the
+        general path anyway. Generic plans: the statement is prepared once per connection,
+        and PostgreSQL's own choice sometimes settles on planning it anew at every execution
+        (~0.3 ms, more than running it; docs/benchmarks.md finding 8)."""
+        if one_statement and isinstance(bind, AsyncEngine) and bind.dialect.name == "postgresql":
+            self.fast = create_engine(
+                bind.url,
+                pool_size=max_inflight,
+                max_overflow=2,
+                autocommit=True,
+                pre_ping=False,
+                server_settings={"plan_cache_mode": "force_generic_plan"},
+            )
+        self.fast_clicks = 0
         self.players: dict[PlayerKey, Player] = {}
         self.batches = 0
         self.clicks = 0
@@ -343,19 +403,19 @@ class AnswerBatcher:
         clicks = [c for c, _ in batch]
         self.batches += 1
         self.clicks += len(clicks)
-        results: list[Any]
-        try:
-            async with unit_of_work(self.sessions) as session:
-                results, joined = await answer_many(session, clicks, self.players)
-        except Exception as error:  # the whole batch is gone: answer each click on its own
-            log.warning(
-                "answer batch of %d clicks failed (%r); retrying one by one", len(clicks), error
-            )
-            results = [_Fallback()] * len(clicks)
-        else:
-            if len(self.players) > MAX_CACHED_PLAYERS:
-                self.players.clear()
-            self.players.update(joined)
+        results: list[Any] = [None] * len(clicks)
+        known = [
+            i
+            for i, c in enumerate(clicks)
+            if self.fast is not None and (c.session_id, c.discord_id) in self.players
+        ]
+        if known:
+            for i, r in zip(known, await self._known([clicks[i] for i in known]), strict=True):
+                results[i] = r
+        rest = [i for i in range(len(clicks)) if results[i] is None]
+        if rest:
+            for i, r in zip(rest, await self._general([clicks[i] for i in rest]), strict=True):
+                results[i] = r
         for i, r in enumerate(results):
             if isinstance(r, _Fallback):  # one by one: rare, and SQLite has one writer
                 self.fallbacks += 1
@@ -371,6 +431,43 @@ class AnswerBatcher:
             else:
                 fut.set_result(r)
 
+    async def _known(self, clicks: list[Click]) -> list[Any]:
+        """Clicks of cached players, one statement (PostgreSQL); on failure, one by one."""
+        assert self.fast is not None
+        players = [self.players[(c.session_id, c.discord_id)] for c in clicks]
+        rows = [
+            KnownClick(c.session_id, c.index, c.letter, uid, aid, c.now)
+            for c, (uid, aid) in zip(clicks, players, strict=True)
+        ]
+        try:
+            async with autocommit_connection(self.fast) as conn:
+                facts = await record_known_clicks(conn, rows, DEADLINE_GRACE)
+        except Exception as error:  # nothing of it was stored: answer each click on its own
+            level = logging.INFO if isinstance(error, DatabaseUnavailable) else logging.WARNING
+            log.log(level, "answer statement for %d clicks failed (%r)", len(clicks), error)
+            return [_Fallback()] * len(clicks)
+        self.fast_clicks += len(clicks)
+        results = known_outcomes(clicks, players, facts)
+        for c, r in zip(clicks, results, strict=True):
+            if isinstance(r, _Fallback):  # maybe a stale player (account merged, quiz redone)
+                self.players.pop((c.session_id, c.discord_id), None)
+        return results
+
+    async def _general(self, clicks: list[Click]) -> list[Any]:
+        """Clicks through ``answer_many`` in one unit of work; on failure, ``_Fallback``s."""
+        try:
+            async with unit_of_work(self.sessions) as session:
+                results, joined = await answer_many(session, clicks, self.players)
+        except Exception as error:  # the whole batch is gone: answer each click on its own
+            log.warning(
+                "answer batch of %d clicks failed (%r); retrying one by one", len(clicks), error
+            )
+            return [_Fallback()] * len(clicks)
+        if len(self.players) > MAX_CACHED_PLAYERS:
+            self.players.clear()
+        self.players.update(joined)
+        return results
+
     async def _single(self, c: Click) -> svc.AnswerAck:
         async with unit_of_work(self.sessions) as session:
             return await svc.answer(
@@ -384,11 +481,13 @@ class AnswerBatcher:
             )
 
     async def close(self) -> None:
-        """Wait for the batches in flight (and those still queued)."""
+        """Wait for the batches in flight (and those still queued); close the own pool."""
         while self._pending or self._tasks:
             if self._pending and not self._tasks:
                 self._flush()
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        if self.fast is not None:
+            await self.fast.dispose()
 
 
 def batcher_for(owner: Any) -> AnswerBatcher:
