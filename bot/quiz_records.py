@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,9 +27,10 @@ from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.progression import XpBreakdown, level_for, quiz_xp
 from bot.streaks import StreakUpdate, apply_study, local_date
 from db import accounts as account_db
+from db import achievements as achievement_db
 from db import attempts as attempt_db
+from db import finish as finish_db
 from db import reminders as reminder_db
-from db.achievements import award_achievements
 from db.attempts import AnswerRow, StoredAnswer
 from db.models import EXAM_TYPES
 
@@ -290,8 +291,11 @@ async def finish_attempt(
     claimed = await attempt_db.claim_attempt(session, attempt_id, now)
     if claimed is None:
         return await _already_finished(session, attempt_id)
-    totals = await attempt_db.answer_totals(session, attempt_id)
-    if totals.answered == 0 or claimed.user_id is None:
+    user_id = claimed.user_id
+    # the profile lock and the answer totals in one statement (db/finish.py says why it may)
+    locked = await finish_db.lock_for_finish(session, user_id, attempt_id) if user_id else None
+    totals = locked.totals if locked else await attempt_db.answer_totals(session, attempt_id)
+    if totals.answered == 0 or user_id is None:
         await attempt_db.delete_attempt(session, attempt_id)
         log.info("attempt %s had no answers; discarded", attempt_id)
         return FinishResult(
@@ -313,12 +317,11 @@ async def finish_attempt(
             new_level=1,
             streak=None,
         )
-    user_id = claimed.user_id
-    profile = await account_db.lock_profile(session, user_id)
-    if profile is None:
+    if locked is None:
         await account_db.ensure_profile(session, user_id)
-        profile = await account_db.lock_profile(session, user_id)
-        assert profile is not None
+        locked = await finish_db.lock_for_finish(session, user_id, attempt_id)
+        assert locked is not None
+    profile = locked.profile
 
     study_day = local_date(now, tz or profile.timezone)
     streak = apply_study(
@@ -344,19 +347,40 @@ async def finish_attempt(
         time_taken_seconds=time_taken,
         xp_earned=xp.total,
     )
-    total_xp = await account_db.apply_quiz(
-        session, user_id, xp_gain=xp.total, answered=totals.answered, streak=streak
+    # Achievements see the profile as the quiz leaves it: the row is locked, so its XP will be
+    # the locked XP plus this quiz's; the profile itself is written once, below.
+    inputs = await achievement_db.gather_award_inputs(session, user_id)
+    assert inputs is not None  # the profile exists: it is locked
+    stats = replace(
+        inputs.stats,
+        xp=profile.xp + xp.total,
+        streak_current=streak.after,
+        streak_longest=streak.longest_after,
     )
-    awarded = await award_achievements(session, user_id, now)
-    if awarded.xp_awarded:
-        total_xp = awarded.total_xp
-        await attempt_db.set_attempt_xp(session, attempt_id, xp.total + awarded.xp_awarded)
-    new_level = level_for(total_xp)
-    await account_db.set_level(session, user_id, new_level)
+    awarded = await achievement_db.unlock_earned(
+        session, user_id, now, replace(inputs, stats=stats)
+    )
     xp_gained = xp.total + awarded.xp_awarded
-
-    # the study answers any reminder of the day and moves the next one
-    await reminder_db.on_study(session, user_id, study_day, now=now)
+    if awarded.xp_awarded:
+        await attempt_db.set_attempt_xp(session, attempt_id, xp_gained)
+    # the study answers any reminder of the day and moves the next one (db.reminders.on_study)
+    next_remind_at = reminder_db.next_after_study(
+        replace(locked.reminders, last_studied=streak.last_date_after), study_day, now
+    )
+    total_xp = await finish_db.store_finish(
+        session,
+        user_id,
+        xp_gain=xp_gained,
+        answered=totals.answered,
+        streak=streak,
+        level=level_for(awarded.total_xp),
+        study_day=study_day,
+        next_remind_at=next_remind_at,
+    )
+    new_level = level_for(total_xp)
+    if total_xp != awarded.total_xp:  # cannot happen while the row is locked; stay correct
+        log.warning("user %s: XP %s, expected %s", user_id, total_xp, awarded.total_xp)
+        await account_db.set_level(session, user_id, new_level)
 
     from db.leaderboards import record_progress  # imported late: another module's hook
 

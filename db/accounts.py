@@ -17,7 +17,6 @@ from sqlalchemy import Integer, delete, func, literal, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.achievements import UnlockedAvatar
-from bot.streaks import StreakUpdate
 from db.dialect import insert
 from db.models import (
     Achievement,
@@ -265,31 +264,6 @@ async def lock_profile(session: AsyncSession, user_id: int) -> LockedProfile | N
         timezone=str(row[8] or "UTC"),
         selected_avatar_id=row[9],
     )
-
-
-async def apply_quiz(
-    session: AsyncSession, user_id: int, *, xp_gain: int, answered: int, streak: StreakUpdate
-) -> int:
-    """Add a finished quiz to the profile atomically; returns the new total XP.
-
-    Called with the profile row locked, so the streak values (computed from the locked row)
-    cannot lose a day to a concurrent finish.
-    """
-    p = UserProfile
-    stmt = (
-        update(p)
-        .where(p.user_id == user_id)
-        .values(
-            xp=p.xp + xp_gain,
-            total_exams_taken=func.coalesce(p.total_exams_taken, 0) + 1,
-            total_questions_answered=func.coalesce(p.total_questions_answered, 0) + answered,
-            study_streak_current=streak.after,
-            study_streak_longest=streak.longest_after,
-            last_activity_date=streak.last_date_after,
-        )
-        .returning(p.xp)
-    )
-    return int((await session.execute(stmt)).scalar_one())
 
 
 async def add_xp(session: AsyncSession, user_id: int, gain: int) -> int:

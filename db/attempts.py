@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import case, delete, func, select, update
+from sqlalchemy import Float, Integer, bindparam, case, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.accounts import as_aware, to_utc
@@ -210,6 +210,19 @@ class ClaimedAttempt:
     total_questions: int
 
 
+_ATTEMPTS: Any = QuizAttempt.__table__
+_QA: Any = _ATTEMPTS.c
+# the finalizer's statements, built once (Core, no ORM), executed with parameters
+_CLAIM = (
+    update(_ATTEMPTS)
+    .where(_QA.id == bindparam("attempt_id"), _QA.status == IN_PROGRESS)
+    .values(status=COMPLETED, completed_at=bindparam("now", type_=_QA.completed_at.type))
+    .returning(
+        _QA.id, _QA.user_id, _QA.exam_type, _QA.guild_id, _QA.started_at, _QA.total_questions
+    )
+)
+
+
 async def claim_attempt(
     session: AsyncSession, attempt_id: int, now: dt.datetime
 ) -> ClaimedAttempt | None:
@@ -218,20 +231,8 @@ async def claim_attempt(
     Of two concurrent claims exactly one gets the row: the second waits for the first's row
     lock and then sees ``status = 'completed'``.
     """
-    stmt = (
-        update(QuizAttempt)
-        .where(QuizAttempt.id == attempt_id, QuizAttempt.status == IN_PROGRESS)
-        .values(status=COMPLETED, completed_at=to_utc(now))
-        .returning(
-            QuizAttempt.id,
-            QuizAttempt.user_id,
-            QuizAttempt.exam_type,
-            QuizAttempt.guild_id,
-            QuizAttempt.started_at,
-            QuizAttempt.total_questions,
-        )
-    )
-    row = (await session.execute(stmt)).first()
+    params = {"attempt_id": attempt_id, "now": to_utc(now)}
+    row = (await session.execute(_CLAIM, params)).first()
     if row is None:
         return None
     return ClaimedAttempt(int(row[0]), row[1], str(row[2]), row[3], as_aware(row[4]), int(row[5]))
@@ -282,6 +283,24 @@ async def answer_totals(session: AsyncSession, attempt_id: int) -> AnswerTotals:
     return AnswerTotals(int(answered), int(correct), None if spent is None else int(spent))
 
 
+_COMPLETE = (
+    update(_ATTEMPTS)
+    .where(_QA.id == bindparam("attempt_id"))
+    .values(
+        total_questions=bindparam("total_questions_", type_=Integer),
+        correct_answers=bindparam("correct_answers_", type_=Integer),
+        score_percentage=bindparam("score_percentage_", type_=Float),
+        time_taken_seconds=bindparam("time_taken_seconds_", type_=Integer),
+        xp_earned=bindparam("xp_earned_", type_=Integer),
+    )
+)
+_SET_XP = (
+    update(_ATTEMPTS)
+    .where(_QA.id == bindparam("attempt_id"))
+    .values(xp_earned=bindparam("xp_earned_", type_=Integer))
+)
+
+
 async def complete_attempt(
     session: AsyncSession,
     attempt_id: int,
@@ -292,23 +311,19 @@ async def complete_attempt(
     time_taken_seconds: int | None,
     xp_earned: int,
 ) -> None:
-    await session.execute(
-        update(QuizAttempt)
-        .where(QuizAttempt.id == attempt_id)
-        .values(
-            total_questions=total_questions,
-            correct_answers=correct_answers,
-            score_percentage=score_percentage,
-            time_taken_seconds=time_taken_seconds,
-            xp_earned=xp_earned,
-        )
-    )
+    params = {
+        "attempt_id": attempt_id,
+        "total_questions_": total_questions,
+        "correct_answers_": correct_answers,
+        "score_percentage_": score_percentage,
+        "time_taken_seconds_": time_taken_seconds,
+        "xp_earned_": xp_earned,
+    }
+    await session.execute(_COMPLETE, params)
 
 
 async def set_attempt_xp(session: AsyncSession, attempt_id: int, xp_earned: int) -> None:
-    await session.execute(
-        update(QuizAttempt).where(QuizAttempt.id == attempt_id).values(xp_earned=xp_earned)
-    )
+    await session.execute(_SET_XP, {"attempt_id": attempt_id, "xp_earned_": xp_earned})
 
 
 async def delete_attempt(session: AsyncSession, attempt_id: int) -> None:

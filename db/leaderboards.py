@@ -6,7 +6,8 @@ docs/queries.md. In short:
 
 * ``board_scores`` holds one row per (board, scope, period, period start, user). A finished
   attempt moves up to 18 rows (xp, exam and streak boards; global and the guild's scope; week,
-  month and all time) in four statements, one per way of combining a value.
+  month and all time) in one statement; how a row combines its value (set, add, max,
+  average) follows from its key, in a ``CASE``.
 * ``board_histogram`` counts the users of each board per value (level 0) and per 32, 1024
   and 32768 values (levels 1-3), moved in the same transaction from the ``prev_value`` and
   ``value`` that the score upsert returns. A rank is ``1 + users strictly above`` (RANK()
@@ -208,10 +209,9 @@ async def record_progress(
             rows["avg"].append(row(exam_board(exam_type), scope, period, first_avg, score))
             if streak_current > 0:
                 rows["max"].append(row(STREAK_BOARD, scope, period, streak_current, 0))
-    moves: list[tuple[BoardKey, int | None, int | None]] = []
-    for mode, mode_rows in rows.items():
-        if mode_rows:
-            moves += await _upsert_scores(session, mode, mode_rows)
+    # one statement for every mode (the combining rule follows from the row's board key)
+    all_rows = [r for mode_rows in rows.values() for r in mode_rows]
+    moves = await _upsert_scores(session, "progress", all_rows)
     await _move_histogram(session, moves)
 
 
@@ -227,32 +227,56 @@ def _prebuilt(session: AsyncSession, name: str, table: Any, build: Callable[[Any
     return _STATEMENTS[key]
 
 
-def _build_score_upsert(mode: _Mode) -> Callable[[Any], Any]:
+def _combine(mode: _Mode, t: Any, ex: Any) -> tuple[Any, Any, Any]:
+    """(value, total, changed) of an existing row ``t`` updated by ``ex`` under ``mode``."""
+    quizzes = t.quizzes + ex.quizzes
+    total = t.total + ex.total
+    value: ColumnElement[Any]
+    if mode == "set":
+        total, value = ex.total, ex.value
+        changed = ex.value != t.value
+    elif mode == "add":
+        value = t.value + ex.total
+        changed = ex.total != 0
+    elif mode == "max":
+        total = t.total
+        changed = ex.value > t.value
+        value = case((changed, ex.value), else_=t.value)
+    else:  # avg
+        value = case((quizzes >= EXAM_MIN_QUIZZES, total // quizzes), else_=null())
+        changed = value.is_distinct_from(t.value)
+    return value, total, changed
+
+
+def _build_score_upsert(mode: _Mode | Literal["progress"]) -> Callable[[Any], Any]:
+    """The score upsert of one combining mode, or of ``"progress"``: every mode in one
+    statement, chosen per row from its key as ``record_progress`` assigns them (the global
+    all-time xp board "set", other xp boards "add", streak boards "max", exam boards "avg")."""
+
     def build(stmt: Any) -> Any:
         t, ex = BoardScore.__table__.c, stmt.excluded
-        quizzes = t.quizzes + ex.quizzes
-        total = t.total + ex.total
-        value: ColumnElement[Any]
-        if mode == "set":
-            total, value = ex.total, ex.value
-            changed = ex.value != t.value
-        elif mode == "add":
-            value = t.value + ex.total
-            changed = ex.total != 0
-        elif mode == "max":
-            total = t.total
-            changed = ex.value > t.value
-            value = case((changed, ex.value), else_=t.value)
-        else:  # avg
-            value = case((quizzes >= EXAM_MIN_QUIZZES, total // quizzes), else_=null())
-            changed = value.is_distinct_from(t.value)
+        if mode != "progress":
+            value, total, changed = _combine(mode, t, ex)
+        else:
+            is_xp = ex.board == XP_BOARD
+            whens: list[tuple[ColumnElement[bool], _Mode]] = [
+                (and_(is_xp, ex.scope_id == GLOBAL_SCOPE, ex.period == "all"), "set"),
+                (is_xp, "add"),
+                (ex.board == STREAK_BOARD, "max"),
+            ]
+            parts = {m: _combine(m, t, ex) for m in ("set", "add", "max", "avg")}
+
+            def pick(i: int) -> Any:
+                return case(*((w, parts[m][i]) for w, m in whens), else_=parts["avg"][i])
+
+            value, total, changed = pick(0), pick(1), pick(2)
         return stmt.on_conflict_do_update(
             index_elements=list(_SCORE_PK),
             set_={
                 "prev_value": t.value,
                 "value": value,
                 "total": total,
-                "quizzes": quizzes,
+                "quizzes": t.quizzes + ex.quizzes,
                 "reached_at": case((changed, ex.reached_at), else_=t.reached_at),
             },
         ).returning(t.board, t.scope_id, t.period, t.period_start, t.prev_value, t.value)
@@ -261,7 +285,7 @@ def _build_score_upsert(mode: _Mode) -> Callable[[Any], Any]:
 
 
 async def _upsert_scores(
-    session: AsyncSession, mode: _Mode, rows: list[dict[str, Any]]
+    session: AsyncSession, mode: _Mode | Literal["progress"], rows: list[dict[str, Any]]
 ) -> list[tuple[BoardKey, int | None, int | None]]:
     """Upsert score rows combining values by ``mode``; return (key, old value, new value)."""
     rows = sorted(rows, key=lambda r: tuple(r[c] for c in _SCORE_PK))

@@ -455,6 +455,24 @@ async def _profile_state(
     return state, int(row[7] or 0), _aware(row[8]), row[9]
 
 
+def next_after_study(
+    state: ReminderState, local_date: dt.date, now: dt.datetime
+) -> dt.datetime | None:
+    """``on_study``'s new ``remind_next_at``, or None when reminders are off (leave it).
+
+    ``state.last_studied`` may be read before or after the finish moved ``last_activity_date``
+    (the later of it and ``local_date`` counts). The quiz finalizer calls this directly to fold
+    ``on_study`` into its one profile UPDATE (``db.finish``); the ``remind_unanswered`` reset
+    goes with it (``CASE WHEN reminded_on = :local_date THEN 0 …``).
+    """
+    if not state.enabled or state.hour is None:
+        return None
+    last = max(d for d in (local_date, state.last_studied) if d is not None)
+    return next_reminder_at(
+        _utc(now), state.timezone, state.hour, reminded_on=state.reminded_on, last_studied=last
+    )
+
+
 async def on_study(
     session: AsyncSession, user_id: int, local_date: dt.date, *, now: dt.datetime | None = None
 ) -> None:
@@ -478,11 +496,9 @@ async def on_study(
     values: dict[str, Any] = {
         "remind_unanswered": case((P.reminded_on == local_date, 0), else_=P.remind_unanswered)
     }
-    if state.enabled and state.hour is not None:
-        last = max(d for d in (local_date, state.last_studied) if d is not None)
-        values["remind_next_at"] = next_reminder_at(
-            now, state.timezone, state.hour, reminded_on=state.reminded_on, last_studied=last
-        )
+    next_at = next_after_study(state, local_date, now)
+    if next_at is not None:
+        values["remind_next_at"] = next_at
     await session.execute(
         update(P).where(P.user_id == user_id).values(**values).execution_options(**_NO_SYNC)
     )
@@ -608,6 +624,7 @@ __all__ = [
     "mark_failed_permanent",
     "mark_gave_up",
     "mark_sent",
+    "next_after_study",
     "on_study",
     "release",
     "store_dm_channel",

@@ -11,8 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bot.accounts import get_or_create_account
 from bot.progression import xp_for
-from db.achievements import achievement_progress, award_achievements, gather_stats
-from db.models import Achievement, UserAchievement, UserProfile
+from db.achievements import (
+    _catalogs,
+    achievement_progress,
+    award_achievements,
+    gather_award_inputs,
+    gather_stats,
+)
+from db.models import Achievement, Avatar, UserAchievement, UserProfile
 from tests.db.factories import make_attempt
 from tests.db.progression_helpers import NOW, HookCalls, install_hooks, new_discord_id, play
 
@@ -155,3 +161,71 @@ async def test_a_hidden_achievement_is_revealed_once_earned(session: AsyncSessio
     )
     assert grandmaster.earned and not grandmaster.secret
     assert grandmaster.display_name == "Grandmaster"
+
+
+async def add_achievement(session: AsyncSession, name: str, xp: int) -> None:
+    """A catalog edit inside the test's transaction: an achievement every finisher has earned
+    (one completed quiz), unlocking a new avatar."""
+    avatar = Avatar(name=f"{name} avatar", image_url="avatars/x.png", rarity="rare")
+    session.add(avatar)
+    await session.flush()
+    session.add(
+        Achievement(
+            name=name,
+            description="x",
+            criteria_type="quiz_completed",
+            criteria_value=1,
+            xp_reward=xp,
+            unlocks_avatar_id=avatar.id,
+            display_order=999,
+        )
+    )
+    await session.flush()
+
+
+async def test_the_cached_catalog_follows_every_change_of_the_tables(
+    session: AsyncSession, engine: AsyncEngine
+) -> None:
+    """The catalog is cached per engine (PostgreSQL), but only used while the checksum that the
+    stats statement returns matches it: an achievement added in this transaction is awarded at
+    once, and once that is rolled back it is never offered again."""
+    user = await new_user(session)
+    await play(session, user, [True])  # warms the cache with the seeded catalog
+    seeded = await gather_award_inputs(session, user)
+    assert seeded is not None
+    again = await gather_award_inputs(session, user)
+    assert again is not None
+    if engine.dialect.name == "postgresql":
+        assert again.catalog is seeded.catalog  # cached: no catalog read
+        assert _catalogs[engine.sync_engine] is seeded.catalog
+    else:
+        assert seeded.catalog.checksum is None  # SQLite reads it every time
+
+    savepoint = await session.begin_nested()
+    await add_achievement(session, "Catalog Edit", 11)
+    edited = await play(session, user, [True])
+    assert [a.name for a in edited.achievements] == ["Catalog Edit"]
+    assert [a.name for a in edited.avatars] == ["Catalog Edit avatar"]
+    assert edited.achievement_xp == 11
+    await savepoint.rollback()
+
+    other = await new_user(session)
+    result = await play(session, other, [True, False])  # a stale catalog: FK error here
+    assert [a.name for a in result.achievements] == ["First Steps"]
+    inputs = await gather_award_inputs(session, other)
+    assert inputs is not None
+    assert [d.name for d in inputs.catalog.definitions] == [
+        d.name for d in seeded.catalog.definitions
+    ]
+    assert "Catalog Edit" not in {d.name for d in inputs.catalog.definitions}
+
+
+async def test_an_edited_achievement_is_read_again(session: AsyncSession) -> None:
+    user = await new_user(session)
+    await play(session, user, [True, False])  # caches the catalog (PostgreSQL)
+    await session.execute(
+        update(Achievement).where(Achievement.name == "Perfectionist").values(xp_reward=1)
+    )
+    result = await play(session, user, [True])
+    assert [(a.name, a.xp_reward) for a in result.achievements] == [("Perfectionist", 1)]
+    assert result.achievement_xp == 1
