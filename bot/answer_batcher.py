@@ -17,7 +17,7 @@ current event-loop turn) and answers them with one transaction:
 * on PostgreSQL, the clicks of players already in the cache (every click but a member's
   first in a quiz) skip all of that: ``db.group_answers.record_known_clicks`` checks and
   stores them with one statement in autocommit, one round trip for the batch instead of
-  about seven (docs/benchmarks.md, finding 3). Its facts are turned into the same outcomes.
+  about seven (docs/benchmarks.md, finding 8). Its facts are turned into the same outcomes.
 
 Each click's future gets its own outcome: an ``AnswerAck``, or the ``BotError`` that
 ``quiz_service.answer`` would have raised for it (closed question, ended quiz, …). If the
@@ -202,20 +202,20 @@ async def answer_many(
     ok: list[int] = []
     for i, c in enumerate(clicks):
         s = live.get(c.session_id)
-        if c.letter not in LETTERS:
-            results[i] = InvalidInput("Answer with A, B, C or D.")
-        elif s is None or s.status != "running":
-            results[i] = NotFound(ENDED)
-        elif s.mode != "group":
-            results[i] = _Fallback()
-        elif (
-            c.index != s.current_index
-            or s.phase != "asking"
-            or not answer_window_open(c.now, s.deadline_at)
-        ):
-            results[i] = Conflict(TOO_LATE)
-        else:
+        refused = _refusal(
+            c,
+            status=s.status if s else None,
+            mode=s.mode if s else None,
+            on_screen=s is not None
+            and c.index == s.current_index
+            and s.phase == "asking"
+            and answer_window_open(c.now, s.deadline_at),
+            question_gone=s is not None and s.correct is None,
+        )
+        if refused is None:
             ok.append(i)
+        else:
+            results[i] = refused
     keys = {(clicks[i].session_id, clicks[i].discord_id) for i in ok}
     players = {k: cache[k] for k in keys if k in cache}
     fresh = await _known_players(session, keys - players.keys())
@@ -226,9 +226,7 @@ async def answer_many(
         c = clicks[i]
         s = live[c.session_id]
         qid = s.question_ids[c.index]
-        if s.correct is None:
-            results[i] = NotFound(QUESTION_GONE)
-            continue
+        assert s.correct is not None  # _refusal: the question is still in the bank
         key = (c.session_id, c.discord_id)
         if key not in players:
             try:
@@ -272,6 +270,25 @@ async def answer_many(
     return results, fresh  # type: ignore[return-value]
 
 
+def _refusal(
+    c: Click, *, status: str | None, mode: str | None, on_screen: bool, question_gone: bool
+) -> BaseException | None:
+    """Why a click cannot be stored, in the order both paths check it (None: it may be):
+    not a letter, no running quiz, a solo quiz (``_Fallback``: answered on its own), not the
+    question asking (or past its deadline), a question removed from the bank."""
+    if c.letter not in LETTERS:
+        return InvalidInput("Answer with A, B, C or D.")
+    if status != "running":
+        return NotFound(ENDED)
+    if mode != "group":
+        return _Fallback()
+    if not on_screen:
+        return Conflict(TOO_LATE)
+    if question_gone:
+        return NotFound(QUESTION_GONE)
+    return None
+
+
 def known_outcomes(
     clicks: Sequence[Click], players: Sequence[Player], facts: Sequence[ClickFacts]
 ) -> list[svc.AnswerAck | BaseException]:
@@ -281,16 +298,15 @@ def known_outcomes(
     results: list[svc.AnswerAck | BaseException] = []
     reported: set[tuple[int, int, int]] = set()
     for c, (user_id, attempt_id), f in zip(clicks, players, facts, strict=True):
-        if c.letter not in LETTERS:
-            results.append(InvalidInput("Answer with A, B, C or D."))
-        elif f.status != "running":
-            results.append(NotFound(ENDED))
-        elif f.mode != "group":
-            results.append(_Fallback())
-        elif not f.on_screen:
-            results.append(Conflict(TOO_LATE))
-        elif f.question_gone:
-            results.append(NotFound(QUESTION_GONE))
+        refused = _refusal(
+            c,
+            status=f.status,
+            mode=f.mode,
+            on_screen=f.on_screen,
+            question_gone=f.question_gone,
+        )
+        if refused is not None:
+            results.append(refused)
         elif f.attempt_user_id != user_id:
             results.append(_Fallback())
         elif f.inserted is not None:
@@ -327,12 +343,11 @@ class AnswerBatcher:
         self.sessions = sessions
         self.window = window
         self.max_batch = max_batch
+        bind = sessions.kw.get("bind")
         if max_inflight is None:  # SQLite has one writer: a second batch would only queue
-            bind = sessions.kw.get("bind")
             sqlite = getattr(getattr(bind, "dialect", None), "name", "") == "sqlite"
             max_inflight = 1 if sqlite else 2
         self.max_inflight = max_inflight
-        bind = sessions.kw.get("bind")
         self.fast: AsyncEngine | None = None
         """The batcher's own small autocommit pool for ``record_known_clicks`` (PostgreSQL
         only; disposed by ``close``). No pre-ping: it would cost three round trips per batch
