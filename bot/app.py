@@ -35,6 +35,12 @@ EXTENSIONS: tuple[str, ...] = (
 
 Clock = Callable[[], dt.datetime]
 
+# the tasks discord.py runs an interaction's handler in (app commands, views, dynamic items,
+# modals, event listeners)
+HANDLER_TASKS = ("CommandTree-invoker", "discord-ui-", "discord.py: ")
+SHUTDOWN_DRAIN_SECONDS = 3.0
+"""How long a closing bot lets interactions in flight finish before it cuts them."""
+
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
@@ -113,6 +119,13 @@ class CertQuestBot(commands.AutoShardedBot):
             self.reminders.shutdown()
         if self.health:
             await self.health.stop()
+        # background work that talks to Discord and the database stops while both are there,
+        # and interactions in flight finish their unit of work and reply
+        for cog in list(self.cogs.values()):
+            halt = getattr(cog, "halt", None)
+            if callable(halt):
+                await halt()
+        await self._drain_handlers(SHUTDOWN_DRAIN_SECONDS)
         await super().close()
         # background work first (quiz runners, answers in flight), the database last
         for name in list(self.extensions):
@@ -125,6 +138,29 @@ class CertQuestBot(commands.AutoShardedBot):
             await batcher.close()
         if hasattr(self, "engine"):
             await self.engine.dispose()
+
+    async def _drain_handlers(self, grace: float) -> None:
+        """Wait up to ``grace`` seconds for the interaction handlers running now (and any
+        that start meanwhile); cut those still running after it (logged)."""
+        loop = asyncio.get_running_loop()
+        end = loop.time() + grace
+        me = asyncio.current_task()
+        while True:
+            busy = [
+                t
+                for t in asyncio.all_tasks()
+                if t is not me and not t.done() and t.get_name().startswith(HANDLER_TASKS)
+            ]
+            left = end - loop.time()
+            if not busy:
+                return
+            if left <= 0:
+                log.warning("closing: %d interaction handlers still running; cut", len(busy))
+                for task in busy:
+                    task.cancel()
+                await asyncio.gather(*busy, return_exceptions=True)
+                return
+            await asyncio.wait(busy, timeout=left)
 
 
 async def run(settings: Settings) -> int:

@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 
 # an interaction token answers follow-ups for 15 minutes; keep a margin
 CLICK_TOKEN_LIFETIME = dt.timedelta(minutes=14)
+SHUTDOWN_GRACE_SECONDS = 4.0
+"""How long shutdown waits for quiz runners to reach a wait before cancelling them."""
 
 EXAM_CHOICES = [
     app_commands.Choice(name="A+ Core 1 (220-1101)", value="a1101"),
@@ -167,6 +169,8 @@ class QuizRunner:
     def __init__(self, cog: QuizCog, session_id: int, channel_id: int) -> None:
         self.cog, self.session_id, self.channel_id = cog, session_id, channel_id
         self.skip = asyncio.Event()
+        self.halt = asyncio.Event()
+        """Set at shutdown: the runner returns at its next wait, never inside a transaction."""
         self.task: asyncio.Task[None] | None = None
 
     @property
@@ -178,7 +182,7 @@ class QuizRunner:
 
     async def run(self) -> None:
         try:
-            while await self._step():
+            while not self.halt.is_set() and await self._step():
                 pass
         except asyncio.CancelledError:
             raise
@@ -199,8 +203,10 @@ class QuizRunner:
             return False
         if live.phase == "asking":
             await self._wait_for_deadline(live.deadline)
+            if self.halt.is_set():
+                return False
             await self._reveal(live)
-            await asyncio.sleep(self.bot.settings.quiz_reveal_pause_seconds)
+            await self._pause(self.bot.settings.quiz_reveal_pause_seconds)
             return True
         # revealed: move on or finish
         async with unit_of_work(self.bot.sessions) as session:
@@ -222,9 +228,18 @@ class QuizRunner:
             return
         remaining = (deadline - self.bot.clock()).total_seconds()
         if remaining > 0:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.skip.wait(), timeout=remaining)
+            waits = [asyncio.ensure_future(e.wait()) for e in (self.skip, self.halt)]
+            try:
+                await asyncio.wait(waits, timeout=remaining, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for w in waits:
+                    w.cancel()
         self.skip.clear()
+
+    async def _pause(self, seconds: float) -> None:
+        """Sleep ``seconds``, or less if the bot is shutting down."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.halt.wait(), timeout=seconds)
 
     async def _reveal(self, live: svc.LiveQuiz) -> None:
         async with unit_of_work(self.bot.sessions) as session:
@@ -254,6 +269,7 @@ class QuizCog(commands.GroupCog, name="Quiz", group_name="quiz"):
         # (token, time) only: a whole Interaction object costs ~20 kB per player per quiz
         self.last_clicks: dict[int, dict[int, tuple[str, dt.datetime]]] = {}
         self._resume_task: asyncio.Task[None] | None = None
+        self._closing = False
         super().__init__()
 
     async def cog_load(self) -> None:
@@ -261,18 +277,31 @@ class QuizCog(commands.GroupCog, name="Quiz", group_name="quiz"):
         if not self.bot.sync_only:
             self._resume_task = asyncio.create_task(self.resume_running_quizzes())
 
-    async def cog_unload(self) -> None:
-        """Stop every runner and wait for them: the database outlives them at shutdown.
+    async def halt(self) -> None:
+        """Stop every runner and wait for them (the bot calls this first when it closes,
+        while Discord and the database are still there).
 
-        The quizzes stay running in the database; the next start resumes them.
+        A runner stops at its next wait (a deadline, the pause after a reveal), so no
+        transaction or message edit is cut in the middle; one that has not stopped after
+        ``SHUTDOWN_GRACE_SECONDS`` is cancelled. The quizzes stay running in the database;
+        the next start resumes them.
         """
-        self.bot.remove_dynamic_items(AnswerButton, NextButton)
+        self._closing = True  # no new runners (the resume task, a /quiz start in flight)
+        for runner in self.runners.values():
+            runner.halt.set()
         tasks = [r.task for r in self.runners.values() if r.task]
         if self._resume_task:
             tasks.append(self._resume_task)
-        for task in tasks:
+        if not tasks:
+            return
+        _, late = await asyncio.wait(tasks, timeout=SHUTDOWN_GRACE_SECONDS)
+        for task in late:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def cog_unload(self) -> None:
+        self.bot.remove_dynamic_items(AnswerButton, NextButton)
+        await self.halt()
 
     def remember_click(self, session_id: int, interaction: discord.Interaction) -> None:
         clicks = self.last_clicks.setdefault(session_id, {})
@@ -302,7 +331,7 @@ class QuizCog(commands.GroupCog, name="Quiz", group_name="quiz"):
                 await followup.send(OPT_IN_TEXT, view=opt_in_view(discord_id), ephemeral=True)
 
     def start_runner(self, session_id: int, channel_id: int) -> None:
-        if session_id in self.runners:
+        if session_id in self.runners or self._closing:  # closing: the next start resumes it
             return
         runner = QuizRunner(self, session_id, channel_id)
         self.runners[session_id] = runner
@@ -317,6 +346,8 @@ class QuizCog(commands.GroupCog, name="Quiz", group_name="quiz"):
             live = await svc.running_group_quizzes(session)
         now = self.bot.clock()
         for quiz in live:
+            if self._closing:
+                return
             stale = quiz.deadline is not None and now - quiz.deadline > STALE_AFTER
             if stale:
                 log.info("closing stale quiz session=%s", quiz.session_id)

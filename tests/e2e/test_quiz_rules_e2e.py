@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+
+import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.e2e.certquest import Db, StartCertQuest, SyncGlobally
@@ -83,6 +86,43 @@ async def test_a_restart_mid_question_loses_and_duplicates_nothing(
     assert "Bob** — 0/2" in final.embeds[0]["description"]
     assert await db.scalar("SELECT count(*) FROM user_answers") == 3
     assert await db.scalar("SELECT count(*) FROM quiz_attempts WHERE status = 'completed'") == 2
+    emu.assert_no_violations()
+
+
+@pytest.mark.parametrize("e2e_backend", ["postgresql", "sqlite"], indirect=True)
+async def test_a_clean_stop_during_a_quiz_exits_at_once_and_the_next_start_continues_it(
+    emu: Emulator, certquest: StartCertQuest, bot_db: AsyncEngine
+) -> None:
+    """docker stop / systemd send SIGTERM: the bot stops its quiz runners where they wait,
+    not inside a transaction, exits cleanly (no traceback in its log: checked when the
+    fixture stops it), and the quiz goes on after the next start."""
+    db = Db(bot_db)
+    first = await certquest()
+    alice, bob = emu.member("alice"), emu.member("bob")
+    channel = emu.default_guild.text_channels()[0]
+    start = await alice.slash("quiz", "start", exam="network", questions=2, seconds=60)
+    question = start.message
+    await bob.click(question, "D")
+
+    started = asyncio.get_running_loop().time()
+    assert await first.stop(timeout=10) == 0
+    assert asyncio.get_running_loop().time() - started < 3  # not the 60 s deadline
+    assert "Traceback" not in first.log_text(), first.log_tail(40)
+    assert await db.scalar("SELECT status FROM quiz_sessions") == "running"
+
+    await certquest()
+    await alice.click(question, "Skip ▶")  # the old message's buttons work
+    await question.wait_until(is_revealed, timeout=5)
+    assert "**1** answered" in question.embeds[0]["fields"][-1]["value"]
+    second = await emu.wait_for_message(
+        channel, lambda m: bool(m.embeds) and m.embeds[0]["title"].startswith("Question 2/2")
+    )
+    await alice.click(second, "Skip ▶")
+    final = await emu.wait_for_message(
+        channel, lambda m: bool(m.embeds) and "results" in m.embeds[0]["title"]
+    )
+    assert "Bob**" in final.embeds[0]["description"]
+    assert await db.scalar("SELECT count(*) FROM user_answers") == 1
     emu.assert_no_violations()
 
 
