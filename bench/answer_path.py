@@ -6,11 +6,13 @@
 
 Layout: the Discord emulator (tests/emulator) and the load generator run in this process; the
 bot runs as a subprocess (``BotProcess``), first ``python -m bench.noop_bot`` (the floor: the
-same bot with a no-op answer button), then ``python -m bot run`` (the real thing), each on
-its own fresh database. For each bot, ``--quizzes`` group quizzes (50 questions, 120 s each)
-are started in as many channels, then three phases run, each on a fresh question (the host
-skips to the next one in between), so every click is a member's first answer to a question
-and must be stored exactly once:
+same bot with a no-op answer button), then ``python -m bench.general_bot`` (the batched path
+without the one-statement path) and ``python -m bot run`` (the real thing), each on its own
+fresh database (``--kinds``; ``before`` adds the unbatched bot of finding 1). For each
+bot, ``--quizzes`` group quizzes (50 questions, 120 s each) are started in as many
+channels, then three phases run, each on a fresh question (the host skips to the next one
+in between), so every click is a member's first answer to a question and must be stored
+exactly once:
 
 1. join: every member answers question 1 of every quiz (closed loop, ``--concurrency`` clicks
    in flight): each click creates the member's attempt (and, on its first click, account);
@@ -438,7 +440,7 @@ def main() -> None:
     parser.add_argument("--join-limit", type=float, default=60.0, help="max seconds of join")
     parser.add_argument(
         "--kinds",
-        default="floor,before,real",
+        default="floor,general,real",
         help="bots: floor (no-op), before (unbatched), general (batched, no one-statement "
         "path), real (python -m bot run)",
     )
