@@ -40,6 +40,8 @@ Clock = Callable[[], dt.datetime]
 HANDLER_TASKS = ("CommandTree-invoker", "discord-ui-", "discord.py: ")
 SHUTDOWN_DRAIN_SECONDS = 3.0
 """How long a closing bot lets interactions in flight finish before it cuts them."""
+SWEEP_SHUTDOWN_SECONDS = 2.0
+"""How long a closing bot lets a reminder sweep in progress finish."""
 
 
 def utcnow() -> dt.datetime:
@@ -115,8 +117,8 @@ class CertQuestBot(commands.AutoShardedBot):
         if self._closed:  # SIGTERM and the end of `async with` both close
             return
         self._closed = True
-        if self.reminders is not None:
-            self.reminders.shutdown()
+        if self.reminders is not None:  # a sweep in progress finishes its DMs first
+            await self.reminders.shutdown(grace=SWEEP_SHUTDOWN_SECONDS)
         if self.health:
             await self.health.stop()
         # background work that talks to Discord and the database stops while both are there,

@@ -4,7 +4,7 @@ There is exactly one job (never one per user): ``ReminderScheduler.tick`` at sec
 every minute, in an in-memory job store, ``coalesce=True`` (missed ticks collapse into one),
 ``max_instances=1`` (a sweep still running when the next minute comes makes APScheduler skip
 that tick) and a ``misfire_grace_time``. Create and ``start()`` it in ``setup_hook`` (it
-needs the running event loop); ``shutdown()`` in ``close()``.
+needs the running event loop); ``await shutdown(grace)`` in ``close()``.
 """
 
 from __future__ import annotations
@@ -64,6 +64,7 @@ class ReminderScheduler:
         self.breaker = breaker or CircuitBreaker()
         self.sleep = sleep
         self.last_report: SweepReport | None = None
+        self._sweeping: asyncio.Task[Any] | None = None
         self._scheduler = AsyncIOScheduler(
             jobstores={"default": MemoryJobStore()},
             job_defaults={
@@ -93,12 +94,17 @@ class ReminderScheduler:
         self._scheduler.start(paused=paused)
         log.info("reminder scheduler started (one sweep a minute)")
 
-    def shutdown(self) -> None:
-        """Stop ticking. A sweep in progress is cancelled with its task; its unsent claims
-        come back when their lease expires."""
-        if self._scheduler.running:
-            self._scheduler.shutdown(wait=False)
-            log.info("reminder scheduler stopped")
+    async def shutdown(self, grace: float = 0.0) -> None:
+        """Stop ticking; a sweep in progress gets ``grace`` seconds to finish, then it is
+        cancelled with its task (its unsent claims come back when their lease expires)."""
+        if not self._scheduler.running:
+            return
+        self._scheduler.pause()  # no new tick while the current one finishes
+        sweeping = self._sweeping
+        if sweeping is not None and not sweeping.done() and grace > 0:
+            await asyncio.wait({sweeping}, timeout=grace)
+        self._scheduler.shutdown(wait=False)
+        log.info("reminder scheduler stopped")
 
     async def tick(self) -> SweepReport | None:
         """One sweep at ``clock()``; never raises (a failed sweep is logged, the next minute
@@ -107,6 +113,7 @@ class ReminderScheduler:
             log.error("reminder sweep skipped: circuit breaker open (cooling down)")
             return None
         now = self.clock()
+        self._sweeping = asyncio.current_task()
         try:
             report = await sweep(
                 self.sessions,
@@ -122,5 +129,7 @@ class ReminderScheduler:
         except Exception:
             log.exception("reminder sweep at %s failed", now.isoformat())
             return None
+        finally:
+            self._sweeping = None
         self.last_report = report
         return report

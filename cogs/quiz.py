@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 
 # an interaction token answers follow-ups for 15 minutes; keep a margin
 CLICK_TOKEN_LIFETIME = dt.timedelta(minutes=14)
-SHUTDOWN_GRACE_SECONDS = 4.0
+SHUTDOWN_GRACE_SECONDS = 3.0
 """How long shutdown waits for quiz runners to reach a wait before cancelling them."""
 
 EXAM_CHOICES = [

@@ -669,8 +669,36 @@ async def test_scheduler_ticks_with_the_injected_clock(
         assert job.misfire_grace_time == 30 and scheduler.running
         assert "second='0'" in str(job.trigger)
     finally:
-        scheduler.shutdown()
+        await scheduler.shutdown()
     await asyncio.sleep(0)  # APScheduler's asyncio shutdown runs on the next loop iteration
+    assert not scheduler.running
+
+
+async def test_stopping_the_scheduler_lets_the_sweep_in_progress_finish_its_dms(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    uid = await add_user(sessions)
+    arrived, gate = asyncio.Event(), asyncio.Event()
+
+    class SlowSender(FakeSender):
+        async def send(self, reminder: ReminderMessage) -> SendOutcome:
+            arrived.set()
+            await gate.wait()  # Discord is slow today
+            return await super().send(reminder)
+
+    sender = SlowSender()
+    scheduler = ReminderScheduler(sessions, sender, clock=lambda: NOW, sleep=FakeSleep())
+    scheduler.start(paused=True)
+    sweep = asyncio.create_task(scheduler.tick())  # the minute's tick, mid-sweep
+    await asyncio.wait_for(arrived.wait(), timeout=5)
+    stopping = asyncio.create_task(scheduler.shutdown(grace=5))
+    await asyncio.sleep(0.05)
+    assert not stopping.done()  # waiting for the sweep, not cutting it
+    gate.set()
+    await stopping
+    report = sweep.result()
+    assert report is not None and report.sent == 1 and sender.sent_ids() == [uid]
+    await asyncio.sleep(0)
     assert not scheduler.running
 
 

@@ -106,7 +106,7 @@ async def test_a_clean_stop_during_a_quiz_exits_at_once_and_the_next_start_conti
 
     started = asyncio.get_running_loop().time()
     assert await first.stop(timeout=10) == 0
-    assert asyncio.get_running_loop().time() - started < 3  # not the 60 s deadline
+    assert asyncio.get_running_loop().time() - started < 2.5  # no wait for the deadline
     assert "Traceback" not in first.log_text(), first.log_tail(40)
     assert await db.scalar("SELECT status FROM quiz_sessions") == "running"
 
