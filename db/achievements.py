@@ -107,10 +107,6 @@ def _checksum(dialect: str) -> ColumnElement[Any]:
     return _PG_CHECKSUM if dialect == "postgresql" else null()
 
 
-async def load_definitions(session: AsyncSession) -> list[AchievementDef]:
-    return [_definition(r) for r in await session.execute(_DEFINITIONS)]
-
-
 @dataclass(frozen=True, slots=True)
 class Catalog:
     """The achievement and avatar definitions (seeded; read-only at run time)."""
@@ -171,11 +167,6 @@ async def catalog_of(session: AsyncSession, checksum: str | None = None) -> Cata
     if cached is not None and checksum is not None and checksum == cached.checksum:
         return cached
     return await _read_catalog(session)
-
-
-def forget_catalogs() -> None:
-    """Drop every cached catalog (not needed for correctness: see ``_PG_CHECKSUM``)."""
-    _catalogs.clear()
 
 
 _P = UserProfile.__table__.c

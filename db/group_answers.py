@@ -11,9 +11,9 @@ attempts ``FOR SHARE``, the INSERT, the objectives, the counts upsert, COMMIT. A
 1. ``c``: the clicks, unnested from arrays (one row per click, ``ord`` is its position);
 2. ``a``: their attempts, ``FOR SHARE`` in id order — the lock the general path takes, so
    ``finish_attempt``'s claim waits for these answers and counts them;
-3. ``s``: each click beside its quiz session, the question on screen (``question_ids`` at
+3. ``s0``/``s``: each click beside its quiz session, the question on screen (``question_ids`` at
    ``current_index``), that question's key and objective, and whether it may be stored
-   (``eligible``: the rules of ``bot.answer_batcher.answer_many``: running group quiz, that
+   (``eligible``: the checks of ``bot.answer_batcher._refusal``: running group quiz, that
    question still asking, within the deadline plus grace, question still in the bank,
    the attempt the player's own and in progress);
 4. ``ins``: the first click of each (attempt, question) among the eligible ones, inserted
@@ -83,23 +83,26 @@ a AS (
     SELECT id, user_id, status, exam_type FROM quiz_attempts
     WHERE id = ANY($6::int[]) ORDER BY id FOR SHARE
 ),
-s AS (
+s0 AS (
     SELECT c.ord, c.letter, c.user_id, c.attempt_id, c.at,
            qs.status, qs.mode,
            (c.idx = qs.current_index AND qs.phase = 'asking'
             AND (qs.deadline_at IS NULL OR c.at <= qs.deadline_at + $8::interval)) AS on_screen,
            q.id AS question_id, q.correct_answer, coalesce(q.domain, '') AS objective,
            c.at - qs.question_started_at AS spent,
-           a.user_id AS attempt_user_id, a.status AS attempt_status, a.exam_type,
-           (qs.status = 'running' AND qs.mode = 'group'
-            AND c.idx = qs.current_index AND qs.phase = 'asking'
-            AND (qs.deadline_at IS NULL OR c.at <= qs.deadline_at + $8::interval)
-            AND q.id IS NOT NULL
-            AND a.user_id = c.user_id AND a.status = 'in_progress') AS eligible
+           a.user_id AS attempt_user_id, a.status AS attempt_status, a.exam_type
     FROM c
     LEFT JOIN quiz_sessions qs ON qs.id = c.session_id
     LEFT JOIN questions q ON q.id = (qs.question_ids ->> qs.current_index)::int
     LEFT JOIN a ON a.id = c.attempt_id
+),
+s AS (
+    SELECT s0.*,
+           coalesce(status = 'running' AND mode = 'group' AND on_screen
+                    AND question_id IS NOT NULL
+                    AND attempt_user_id = user_id AND attempt_status = 'in_progress',
+                    false) AS eligible
+    FROM s0
 ),
 ins AS (
     INSERT INTO user_answers (quiz_attempt_id, user_id, question_id, user_answer,
