@@ -8,10 +8,10 @@ For each size a fresh ``bench_boards_*`` database is migrated, seeded and filled
 bench/gen.py (5 quizzes and ~20 answers per user, 1,000 guilds), then each read runs
 ``--iterations`` times (after a warm-up) in its own unit of work, as the bot does:
 
-* global top 10 + own rank: ``bot.leaderboards.leaderboard(board="xp", period="all")`` for a
+* global top 10 + own rank: ``bot.leaderboards.service.leaderboard(board="xp", period="all")`` for a
   random user who is on the board (page 1 + their line, neighbours and rank);
 * server weekly board: the same for ``period="week"`` in a user's guild, viewer on the board;
-* per-domain stats: ``bot.stats.user_stats(user, None)`` for a random user with answers.
+* per-domain stats: ``bot.profile.stats.user_stats(user, None)`` for a random user with answers.
 """
 
 from __future__ import annotations
@@ -40,10 +40,10 @@ from bench.common import (
     write_docs_section,
 )
 from bench.gen import Spec, generate
-from bot.leaderboards import leaderboard
-from bot.stats import user_stats
+from bot.leaderboards.service import leaderboard
+from bot.profile.stats import user_stats
 from db.engine import create_engine, create_sessionmaker, unit_of_work
-from db.leaderboards import period_start
+from db.leaderboards.queries import period_start
 
 TARGETS = {"top10": 10.0, "weekly": 25.0, "stats": 20.0}
 

@@ -1,4 +1,5 @@
-"""Time the picture replies of bot/cards.py: median of 50 renders each, PNG encoding included.
+"""Time the picture replies of bot/rendering/cards.py: median of 50 renders each, PNG encoding
+included.
 
 Wall-clock time, and the rendering thread's CPU time (steadier on a busy machine).
 
@@ -15,7 +16,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bot.cards import (
+from bot.rendering.cards import (
     DomainBar,
     DomainChartData,
     RankCardData,

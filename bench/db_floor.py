@@ -11,9 +11,9 @@ indexes and foreign keys), one answer row per transaction unless stated:
 * SQLAlchemy ORM, one session, ``add`` + ``commit`` per row;
 * asyncpg ``executemany`` in batches of 1,000 rows (one transaction per batch);
 * asyncpg ``COPY`` (``copy_records_to_table``), 10,000 rows per COPY;
-* the bot's answer path without Discord: ``bot.quiz_service.answer`` in its own unit of work
+* the bot's answer path without Discord: ``bot.quiz.service.answer`` in its own unit of work
   per click (what ``AnswerButton.handle`` did before batching), 8 clicks in flight, and the
-  same clicks through ``bot.answer_batcher.AnswerBatcher`` with 64 in flight;
+  same clicks through ``bot.quiz.batcher.AnswerBatcher`` with 64 in flight;
 * SQLite beside: the SQLAlchemy Core insert per transaction and the bot's two answer paths.
 
 ``pg_test_fsync`` (one fdatasync, 8 kB) is run when it is installed.
@@ -49,8 +49,8 @@ from bench.common import (
     tables_markdown,
     write_docs_section,
 )
-from bot import quiz_service as svc
-from bot.answer_batcher import AnswerBatcher, Click
+from bot.quiz import service as svc
+from bot.quiz.batcher import AnswerBatcher, Click
 from db.engine import DatabaseUnavailable, create_engine, create_sessionmaker, unit_of_work
 from db.models import UserAnswer
 

@@ -41,7 +41,7 @@ from bench.common import (
     write_docs_section,
 )
 from bench.gen import Spec, generate
-from bot.quiz_records import AnswerInput, finish_attempt, record_answers_bulk, start_attempt
+from bot.quiz.records import AnswerInput, finish_attempt, record_answers_bulk, start_attempt
 from db.engine import create_engine, create_sessionmaker, unit_of_work
 
 TARGET_MS = 20.0

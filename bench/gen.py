@@ -2,7 +2,7 @@
 
 ``await generate(url, Spec(users=1_000_000))`` fills, by default, 1 M users with profiles,
 5 attempts and ~20 answers per user on average across 1,000 guilds, the achievements and
-avatars those users would have earned, and the pre-aggregated tables of db/leaderboards.py
+avatars those users would have earned, and the pre-aggregated tables of db/leaderboards/queries.py
 (``board_scores``, ``board_histogram``, ``user_objective_stats``) as ``record_progress`` and
 ``record_answers_stats`` would have left them after every one of those quizzes, followed by
 ``prune_periods`` of week and month boards that started before the previous month.
@@ -15,8 +15,9 @@ Shape of the data (numpy, seeded, deterministic):
   80 % in the user's preferred exam; 2-6 questions (mean 4: 20 M answers for 5 M quizzes);
   accuracy per user ~ Beta(5, 3); completion times uniform over the last 26 weeks;
 * streaks follow from the UTC study days (consecutive days extend, a gap resets);
-  XP from ``bot.progression.quiz_xp``; achievements evaluated to a fixed point like
-  ``bot.achievements.evaluate`` (their XP is folded into the user's last quiz, so the sum of
+  XP from ``bot.progression.levels.quiz_xp``; achievements evaluated to a fixed point like
+  ``bot.progression.achievements.evaluate`` (their XP is folded into the user's last quiz, so the
+  sum of
   ``quiz_attempts.xp_earned`` is the profile's XP, as ``finish_attempt`` records it).
 
 Loading: every non-primary index, unique constraint and foreign key of the filled tables is
@@ -36,7 +37,7 @@ import numpy as np
 
 from bench.common import pg_connect
 from bench.pgcopy import Col, copy_columns, epoch_us
-from db.leaderboards import EXAM_MIN_QUIZZES
+from db.leaderboards.queries import EXAM_MIN_QUIZZES
 from db.models import EXAM_TYPES
 
 TABLES = (
@@ -97,12 +98,12 @@ _LEVELS = level_table()
 
 
 def levels_for(xp: np.ndarray) -> np.ndarray:
-    """``bot.progression.level_for`` over an array."""
+    """``bot.progression.levels.level_for`` over an array."""
     return np.maximum(np.searchsorted(_LEVELS, xp, side="right"), 1).astype(np.int64)
 
 
 def quiz_xp(correct: np.ndarray, total: np.ndarray, streak: np.ndarray) -> np.ndarray:
-    """``bot.progression.quiz_xp(...).total`` over arrays."""
+    """``bot.progression.levels.quiz_xp(...).total`` over arrays."""
     base = correct * 10
     perfect = np.where((total > 0) & (correct == total), total * 5, 0)
     percent = np.where(streak <= 1, 0, np.minimum((streak - 1) * 5, 50))

@@ -1,5 +1,5 @@
 """The real bot with every click through the general batched path (``answer_many`` in an ORM
-unit of work), as before the one-statement path of ``db.group_answers``: the "before" of
+unit of work), as before the one-statement path of ``db.quiz.group_answers``: the "before" of
 benchmark finding 8. ``python -m bench.general_bot`` is what
 ``bench.answer_path --kinds …,general`` runs.
 """
@@ -9,8 +9,8 @@ from __future__ import annotations
 import asyncio
 
 from bench.noop_bot import run
-from bot.answer_batcher import AnswerBatcher
 from bot.app import CertQuestBot
+from bot.quiz.batcher import AnswerBatcher
 
 
 class GeneralPathBot(CertQuestBot):

@@ -16,9 +16,9 @@ from typing import Any
 import discord
 
 from bot.app import CertQuestBot
-from bot.discord_api import configure_api_base
-from bot.logs import configure_logging
-from bot.settings import load_settings
+from bot.core.discord_api import configure_api_base
+from bot.core.logs import configure_logging
+from bot.core.settings import load_settings
 
 
 class NoopAnswer(
@@ -42,7 +42,7 @@ class NoopAnswer(
 class NoopAnswerBot(CertQuestBot):
     async def setup_hook(self) -> None:
         await super().setup_hook()
-        from cogs.quiz import AnswerButton
+        from cogs.quiz.cog import AnswerButton
 
         self.remove_dynamic_items(AnswerButton)
         self.add_dynamic_items(NoopAnswer)

@@ -2,7 +2,7 @@
 
 ``python -m bench.reminder_worker --rate 20`` with DATABASE_URL, DISCORD_API_BASE and
 DISCORD_TOKEN set: what ``certquest reminders sweep`` does (HTTP-only ``discord.Client``,
-``bot.reminder_service.sweep`` with ``DiscordReminderSender``), with the sender's rate limit
+``bot.reminders.service.sweep`` with ``DiscordReminderSender``), with the sender's rate limit
 set to ``--rate``. Prints one JSON line: the sweep's counts and when each DM went out.
 """
 
@@ -18,10 +18,10 @@ import time
 
 import discord
 
-from bot.discord_api import configure_api_base
-from bot.discord_reminders import DiscordReminderSender
-from bot.reminder_service import sweep
-from bot.reminders import ReminderMessage, SendOutcome, SendStatus
+from bot.core.discord_api import configure_api_base
+from bot.reminders.delivery import DiscordReminderSender
+from bot.reminders.rules import ReminderMessage, SendOutcome, SendStatus
+from bot.reminders.service import sweep
 from db.engine import create_engine, create_sessionmaker
 
 

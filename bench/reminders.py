@@ -6,7 +6,7 @@
 
 1. Selection: ``--due`` profiles (100 k) become due within the last hour (reminders on,
    streak alive from yesterday, not reminded today), 200 k more are on but due later today;
-   then ``db.reminders.claim_batch`` runs batch after batch (100 users, each in its own
+   then ``db.reminders.queries.claim_batch`` runs batch after batch (100 users, each in its own
    committed transaction, as the sweep does) until the due set is empty. Latency per batch.
 2. Delivery: ``--dm-users`` of them are made due again with a DM channel in the emulator and
    two ``python -m bench.reminder_worker`` processes sweep at the same time, each with its
@@ -42,7 +42,7 @@ from bench.common import (
 )
 from bench.emu import BenchEmulator
 from bench.gen import Spec, generate
-from db import reminders as q
+from bot.reminders import store
 from db.engine import create_engine, create_sessionmaker, unit_of_work
 from tests.emulator import BotProcess, User
 
@@ -94,7 +94,7 @@ async def selection(url: str, now: dt.datetime, batch: int) -> tuple[Timings, in
         while True:
             watch = Stopwatch()
             async with unit_of_work(sessions) as session:
-                result = await q.claim_batch(
+                result = await store.claim_batch(
                     session, now=now, limit=batch, lease=dt.timedelta(minutes=30)
                 )
             if result.examined == 0:

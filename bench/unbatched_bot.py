@@ -1,7 +1,7 @@
 """The answer path before batching: ``python -m bench.unbatched_bot``.
 
-The real bot, with the quiz cog's answer button as it was before bot/answer_batcher.py: one
-unit of work per click around ``bot.quiz_service.answer``. The answer-path benchmark runs it
+The real bot, with the quiz cog's answer button as it was before bot/quiz/batcher.py: one
+unit of work per click around ``bot.quiz.service.answer``. The answer-path benchmark runs it
 beside the batched bot to record the before/after in the same run.
 """
 
@@ -13,10 +13,10 @@ from typing import Any
 import discord
 
 from bench.noop_bot import run
-from bot import quiz_service as svc
 from bot.app import CertQuestBot
-from cogs.quiz import AnswerButton, reveal_buttons
-from cogs.quiz_render import reveal_embed
+from bot.quiz import service as svc
+from cogs.quiz.cog import AnswerButton, reveal_buttons
+from cogs.quiz.render import reveal_embed
 from db.engine import unit_of_work
 
 

@@ -13,39 +13,35 @@ import discord
 from discord.ext import commands
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.discord_api import configure_api_base
-from bot.discord_reminders import DiscordReminderSender, register_reminder_items
-from bot.errors import BotError
-from bot.health import HealthFile
-from bot.replies import CertQuestTree
-from bot.scheduler import ReminderScheduler
-from bot.settings import Settings
+from bot.core.clock import utcnow
+from bot.core.discord_api import configure_api_base
+from bot.core.health import HealthFile
+from bot.core.replies import CertQuestTree, in_flight
+from bot.core.settings import Settings
+from bot.features import register as register_features
+from bot.reminders.delivery import DiscordReminderSender, register_reminder_items
+from bot.reminders.scheduler import ReminderScheduler
 from db.engine import create_engine, create_sessionmaker
 
 log = logging.getLogger(__name__)
 
 EXTENSIONS: tuple[str, ...] = (
-    "cogs.quiz",
-    "cogs.profile",
-    "cogs.leaderboard",
-    "cogs.account",
-    "cogs.reminders",
-    "cogs.telemetry",
+    "cogs.quiz.cog",
+    "cogs.profile.cog",
+    "cogs.leaderboard.cog",
+    "cogs.account.cog",
+    "cogs.reminders.cog",
+    "cogs.core.telemetry",
 )
 
 Clock = Callable[[], dt.datetime]
 
-# the tasks discord.py runs an interaction's handler in (app commands, views, dynamic items,
-# modals, event listeners)
-HANDLER_TASKS = ("CommandTree-invoker", "discord-ui-", "discord.py: ")
 SHUTDOWN_DRAIN_SECONDS = 3.0
 """How long a closing bot lets interactions in flight finish before it cuts them."""
 SWEEP_SHUTDOWN_SECONDS = 2.0
 """How long a closing bot lets a reminder sweep in progress finish."""
 
 
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 class CertQuestBot(commands.AutoShardedBot):
@@ -79,6 +75,7 @@ class CertQuestBot(commands.AutoShardedBot):
     async def setup_hook(self) -> None:
         self.engine = create_engine(self.settings.database_url)
         self.sessions = create_sessionmaker(self.engine)
+        register_features()
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         register_reminder_items(self)
@@ -99,19 +96,6 @@ class CertQuestBot(commands.AutoShardedBot):
     async def on_ready(self) -> None:
         assert self.user is not None
         log.info("ready as %s (id=%s) shards=%s", self.user, self.user.id, self.shard_ids)
-
-    async def start_solo_quiz(
-        self, interaction: discord.Interaction, exam_type: str | None, questions: int = 5
-    ) -> None:
-        """Start a solo quiz from anywhere (the reminder DM's button)."""
-        from cogs.quiz import QuizCog
-
-        cog = self.get_cog("Quiz")
-        if not isinstance(cog, QuizCog):
-            raise BotError("Quizzes aren't available right now. Try again in a moment.")
-        if exam_type is None:
-            raise BotError("Which exam? Start with `/quiz start` and pick one.")
-        await cog.start_solo_quiz(interaction, exam_type, questions)
 
     async def close(self) -> None:
         if self._closed:  # SIGTERM and the end of `async with` both close
@@ -146,13 +130,8 @@ class CertQuestBot(commands.AutoShardedBot):
         that start meanwhile); cut those still running after it (logged)."""
         loop = asyncio.get_running_loop()
         end = loop.time() + grace
-        me = asyncio.current_task()
         while True:
-            busy = [
-                t
-                for t in asyncio.all_tasks()
-                if t is not me and not t.done() and t.get_name().startswith(HANDLER_TASKS)
-            ]
+            busy = in_flight.running()
             left = end - loop.time()
             if not busy:
                 return

@@ -10,8 +10,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot.logs import configure_logging
-from bot.settings import Settings, SettingsError, load_settings
+from bot.core.logs import configure_logging
+from bot.core.settings import Settings, SettingsError, load_settings
 
 log = logging.getLogger(__name__)
 

@@ -10,11 +10,11 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from bot.objectives import exams
-from bot.settings import Settings
+from bot.core.settings import Settings
 from db.engine import create_engine, create_sessionmaker, unit_of_work
+from db.exams import exams
 from db.migrate import downgrade_to, upgrade_to_head
-from db.questions import all_questions, count_by_objective, upsert_questions
+from db.quiz.questions import all_questions, count_by_objective, upsert_questions
 from seeds.loader import seed_all
 from seeds.questions_csv import parse_questions, write_questions
 
@@ -147,7 +147,7 @@ async def questions_stats(settings: Settings) -> int:
 
 
 async def reminders_sweep(settings: Settings, now: dt.datetime | None, dry_run: bool) -> int:
-    from bot.reminder_cli import run_sweep_cli
+    from bot.reminders.cli import run_sweep_cli
 
     return await run_sweep_cli(
         settings.database_url, settings.discord_token, settings.discord_api_base, now, dry_run

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
-from db import models, models_boards, models_progression, models_quiz
+from db import models
+from db.leaderboards import models as models_boards
+from db.progression import models as models_progression
+from db.quiz import models as models_quiz
 
 __all__ = ["models", "models_boards", "models_progression", "models_quiz"]

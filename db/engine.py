@@ -64,7 +64,7 @@ def create_engine(
     in parallel there, and overflow covers bursts.
 
     ``autocommit``: every statement is its own transaction (for one-statement units of work,
-    ``db.group_answers``). ``pre_ping`` tests each connection as it leaves the pool: on
+    ``db.quiz.group_answers``). ``pre_ping`` tests each connection as it leaves the pool: on
     PostgreSQL outside autocommit that is BEGIN, a ping and ROLLBACK, three round trips per
     checkout; a pool that can retry elsewhere may turn it off (a dead connection then fails
     its statement and is discarded with the others of its age). ``server_settings``: PostgreSQL
@@ -124,7 +124,7 @@ async def unit_of_work(sessions: async_sessionmaker[AsyncSession]) -> AsyncItera
 async def autocommit_connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
     """A pooled connection on which each statement is its own transaction.
 
-    For a unit of work that is exactly one statement (``db.group_answers``): it saves the
+    For a unit of work that is exactly one statement (``db.quiz.group_answers``): it saves the
     BEGIN and COMMIT round trips. ``engine`` is built with ``create_engine(…, autocommit=True)``
     (or is an ``isolation_level="AUTOCOMMIT"`` view); outages raise ``DatabaseUnavailable``
     as in :func:`unit_of_work`.

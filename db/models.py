@@ -44,7 +44,9 @@ CRITERIA_TYPES: tuple[str, ...] = (
     "exam_specific",
 )
 RARITIES: tuple[str, ...] = ("common", "rare", "epic", "legendary")
-LETTERS_CHECK = "IN ('A', 'B', 'C', 'D')"
+LETTERS: tuple[str, ...] = ("A", "B", "C", "D")
+"""The answer letters of a single-answer question: the one source (CHECKs, CSV, buttons)."""
+LETTERS_CHECK = "IN (" + ", ".join(f"'{letter}'" for letter in LETTERS) + ")"
 
 
 def _now() -> Any:

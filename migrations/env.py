@@ -22,7 +22,7 @@ target_metadata = Base.metadata
 def _url() -> str:
     url = config.attributes.get("database_url") or config.get_main_option("sqlalchemy.url")
     if not url:
-        from bot.settings import load_settings
+        from bot.core.settings import load_settings
 
         url = load_settings().database_url
     return str(url)

@@ -34,6 +34,7 @@ fi
 
 "$VENV/bin/ruff" check .
 "$VENV/bin/mypy"
+"$VENV/bin/lint-imports"  # the architecture contracts (pyproject.toml)
 
 # alembic check: a freshly upgraded database must match the models exactly.
 tmpdb="$(mktemp -d)/alembic-check.sqlite3"

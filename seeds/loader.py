@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.dialect import insert
 from db.models import Achievement, Avatar
-from db.questions import upsert_questions
+from db.quiz.questions import upsert_questions
 from seeds.catalog import ACHIEVEMENTS, AVATARS, badge_path
 from seeds.questions_csv import parse_questions
 

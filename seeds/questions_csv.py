@@ -11,9 +11,10 @@ import io
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from bot.objectives import exams
+from db.exams import exams
+from db.models import LETTERS as LETTERS
+from db.quiz.questions import QuestionRow as QuestionRow
 
-LETTERS = ("A", "B", "C", "D")
 HEADER: tuple[str, ...] = (
     "question_id",
     "exam_type",
@@ -29,21 +30,14 @@ HEADER: tuple[str, ...] = (
     "explanation_d",
     "correct_answer",
 )
+OPTIONAL = "difficulty"
+"""An optional last column: 1 easy, 2 exam level, 3 hard."""
 MAX_ID = 64
 MAX_QUESTION = 1000
 MAX_OPTION = 200
 MAX_EXPLANATION = 400
 
 
-@dataclass(frozen=True, slots=True)
-class QuestionRow:
-    question_id: str
-    exam_type: str
-    objective: str
-    question_text: str
-    options: dict[str, dict[str, str]]
-    correct_answer: str
-    line: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +72,8 @@ def parse_questions(data: bytes | str) -> tuple[list[QuestionRow], list[RowProbl
     except csv.Error as exc:
         return [], [RowProblem(1, f"unreadable CSV: {exc}")]
     normalized = tuple(h.strip().lower() for h in header)
-    if normalized != HEADER:
+    columns = (*HEADER, OPTIONAL) if normalized == (*HEADER, OPTIONAL) else HEADER
+    if normalized != columns:
         missing = [h for h in HEADER if h not in normalized]
         detail = f"missing {', '.join(missing)}" if missing else "columns out of order"
         return [], [RowProblem(1, f"header must be {','.join(HEADER)} ({detail})")]
@@ -97,12 +92,16 @@ def parse_questions(data: bytes | str) -> tuple[list[QuestionRow], list[RowProbl
         start = reader.line_num + 1
         if not any(field.strip() for field in record):
             continue
-        if len(record) != len(HEADER):
+        if len(record) != len(columns):
             problems.append(
-                RowProblem(line, f"expected {len(HEADER)} columns, found {len(record)}")
+                RowProblem(line, f"expected {len(columns)} columns, found {len(record)}")
             )
             continue
-        row = dict(zip(HEADER, (f.strip() for f in record), strict=True))
+        row = dict(zip(columns, (f.strip() for f in record), strict=True))
+        difficulty = row.get(OPTIONAL) or None
+        if difficulty is not None and difficulty not in ("1", "2", "3"):
+            problems.append(RowProblem(line, f"difficulty {difficulty!r} must be 1, 2 or 3"))
+            continue
         errors = _validate(row, catalogue)
         key = (row["exam_type"], row["question_id"])
         if row["question_id"] and key in seen:
@@ -128,6 +127,7 @@ def parse_questions(data: bytes | str) -> tuple[list[QuestionRow], list[RowProbl
                     for letter in LETTERS
                 },
                 correct_answer=row["correct_answer"].upper(),
+                difficulty=None if difficulty is None else int(difficulty),
                 line=line,
             )
         )
@@ -166,8 +166,10 @@ def _validate(row: dict[str, str], catalogue: Mapping[str, object]) -> list[str]
 def write_questions(rows: Iterable[QuestionRow]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(HEADER)
-    for r in rows:
+    listed = list(rows)
+    with_difficulty = any(r.difficulty is not None for r in listed)
+    writer.writerow(HEADER + ((OPTIONAL,) if with_difficulty else ()))
+    for r in listed:
         writer.writerow(
             [r.question_id, r.exam_type, r.objective, r.question_text]
             + [
@@ -176,5 +178,6 @@ def write_questions(rows: Iterable[QuestionRow]) -> str:
                 for v in (r.options[letter]["text"], r.options[letter]["explanation"])
             ]
             + [r.correct_answer]
+            + ([str(r.difficulty or "")] if with_difficulty else [])
         )
     return out.getvalue()

@@ -115,3 +115,11 @@ async def session(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
             await sess.close()
             if outer.is_active:
                 await outer.rollback()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def registered_features() -> None:
+    """The features' protocols (``bot.core.hooks``), wired as the bot wires them at start."""
+    from bot.features import register
+
+    register()

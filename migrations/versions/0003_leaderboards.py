@@ -7,7 +7,7 @@ Create Date: 2026-11-25 14:00:00.000000
 The all-time boards and the objective counts are filled from existing rows (data of the older
 web app): global XP and longest streak from ``user_profiles``, guild XP and exam averages from
 completed ``quiz_attempts``, objective counts from ``user_answers`` joined to ``questions``.
-Week and month boards start empty. The constants below are frozen copies of db/leaderboards.py.
+Week and month boards start empty. The constants below are frozen copies of db/leaderboards/queries.py.
 """
 
 import datetime as dt

@@ -2,7 +2,8 @@
 
 ``install_hooks`` records the calls into the leaderboards module's hooks. With
 ``passthrough=True`` (the default) the real functions still run (integration); if
-``db.leaderboards`` does not exist yet, a stub module takes its place. Concurrency tests, which
+``db.leaderboards.queries`` does not exist yet, a stub module takes its place. Concurrency tests,
+which
 commit for real, pass ``passthrough=False`` so no board rows outlive them.
 """
 
@@ -21,7 +22,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.quiz_records import FinishResult, finish_attempt, record_answer, start_attempt
+from bot.quiz.records import FinishResult, finish_attempt, record_answer, start_attempt
 from tests.db.factories import make_question
 
 NOW = dt.datetime(2026, 3, 2, 15, 0, tzinfo=dt.UTC)
@@ -53,10 +54,10 @@ class HookCalls:
 def install_hooks(monkeypatch: pytest.MonkeyPatch, *, passthrough: bool = True) -> HookCalls:
     calls = HookCalls()
     try:
-        module: Any = importlib.import_module("db.leaderboards")
+        module: Any = importlib.import_module("db.leaderboards.queries")
     except ImportError:
-        module = types.ModuleType("db.leaderboards")
-        monkeypatch.setitem(sys.modules, "db.leaderboards", module)
+        module = types.ModuleType("db.leaderboards.queries")
+        monkeypatch.setitem(sys.modules, "db.leaderboards.queries", module)
         passthrough = False
 
     def spy(name: str) -> Callable[..., Awaitable[None]]:

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import event, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from bot.accounts import (
+from bot.accounts.service import (
     BCRYPT_ROUNDS,
     UNUSABLE_PASSWORD,
     delete_account,
@@ -22,8 +22,8 @@ from bot.accounts import (
     set_password,
     username_candidates,
 )
-from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound, RateLimited
-from bot.progression import level_for
+from bot.core.errors import Conflict, InvalidInput, NotAllowed, NotFound, RateLimited
+from bot.progression.levels import level_for
 from db.models import (
     Achievement,
     Avatar,
@@ -34,7 +34,7 @@ from db.models import (
     UserAvatar,
     UserProfile,
 )
-from db.models_progression import LinkAttempt
+from db.progression.models import LinkAttempt
 from tests.db.progression_helpers import NOW, HookCalls, count, install_hooks, new_discord_id, play
 
 WEB_PASSWORD = "correct horse battery"

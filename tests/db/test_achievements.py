@@ -9,16 +9,15 @@ import pytest
 from sqlalchemy import event, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from bot.accounts import get_or_create_account
-from bot.progression import xp_for
-from db.achievements import (
+from bot.accounts.service import get_or_create_account
+from bot.progression.awards import achievement_progress, award_achievements
+from bot.progression.levels import xp_for
+from db.models import Achievement, Avatar, UserAchievement, UserProfile
+from db.progression.achievements import (
     _catalogs,
-    achievement_progress,
-    award_achievements,
     gather_award_inputs,
     gather_stats,
 )
-from db.models import Achievement, Avatar, UserAchievement, UserProfile
 from tests.db.factories import make_attempt
 from tests.db.progression_helpers import NOW, HookCalls, install_hooks, new_discord_id, play
 

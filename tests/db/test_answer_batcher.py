@@ -15,15 +15,15 @@ import pytest
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot import answer_batcher as ab
-from bot import quiz_service as svc
-from bot.answer_batcher import AnswerBatcher, Click
-from bot.errors import Conflict, InvalidInput, NotFound
-from bot.quiz_records import finish_attempt
+from bot.core.errors import Conflict, InvalidInput, NotFound
+from bot.quiz import batcher as ab
+from bot.quiz import service as svc
+from bot.quiz.batcher import AnswerBatcher, Click
+from bot.quiz.records import finish_attempt
 from db.engine import autocommit_connection, create_sessionmaker, unit_of_work
+from db.leaderboards.models import UserObjectiveStats
 from db.models import Question, QuizAttempt, User, UserAnswer
-from db.models_boards import UserObjectiveStats
-from db.models_quiz import QuizSession
+from db.quiz.models import QuizSession
 from tests.db.progression_helpers import install_hooks
 
 

@@ -18,11 +18,11 @@ import pytest
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-import db.accounts
-import db.attempts
-from bot.accounts import get_or_create_account
-from bot.errors import Conflict
-from bot.quiz_records import (
+import db.accounts.queries
+import db.quiz.attempts
+from bot.accounts.service import get_or_create_account
+from bot.core.errors import Conflict
+from bot.quiz.records import (
     AnswerOutcome,
     FinishResult,
     finish_attempt,
@@ -139,7 +139,8 @@ async def test_simultaneous_first_interactions_create_one_account(
     racers = 5
     discord_id = new_discord_id()
     # every racer has seen "no account" before any of them inserts
-    pause_after_first_call(monkeypatch, db.accounts, "find_by_discord_id", asyncio.Barrier(racers))
+    pause_after_first_call(monkeypatch, db.accounts.queries, "find_by_discord_id",
+    asyncio.Barrier(racers))
 
     async def first_interaction(session: AsyncSession) -> Any:
         return await get_or_create_account(session, discord_id, "Twin")
@@ -165,7 +166,7 @@ async def test_simultaneous_duplicate_answers_store_one(
     letters = "ABCD"
     # all four clicks passed the "quiz still open" check before any insert
     pause_after_first_call(
-        monkeypatch, db.attempts, "share_lock_attempts", asyncio.Barrier(len(letters))
+        monkeypatch, db.quiz.attempts, "share_lock_attempts", asyncio.Barrier(len(letters))
     )
 
     def click(letter: str) -> Callable[[AsyncSession], Awaitable[AnswerOutcome]]:
@@ -193,7 +194,7 @@ async def test_simultaneous_different_answers_are_all_kept(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     user, attempt, qids = await setup_quiz(sessions, created, 5)
-    pause_after_first_call(monkeypatch, db.attempts, "share_lock_attempts", asyncio.Barrier(5))
+    pause_after_first_call(monkeypatch, db.quiz.attempts, "share_lock_attempts", asyncio.Barrier(5))
 
     def click(qid: int) -> Callable[[AsyncSession], Awaitable[AnswerOutcome]]:
         async def work(session: AsyncSession) -> AnswerOutcome:
@@ -220,7 +221,7 @@ async def test_two_finishes_of_one_attempt_award_once(
 
     await in_tx(sessions, answer_all)
     racers = 3
-    pause_before_each_call(monkeypatch, db.attempts, "claim_attempt", asyncio.Barrier(racers))
+    pause_before_each_call(monkeypatch, db.quiz.attempts, "claim_attempt", asyncio.Barrier(racers))
 
     async def finish(session: AsyncSession) -> FinishResult:
         return await finish_attempt(session, attempt, NOW)
@@ -274,7 +275,7 @@ async def test_two_quizzes_finishing_at_once_lose_no_xp_and_no_day(
         return attempt
 
     second = await in_tx(sessions, second_quiz)
-    pause_before_each_call(monkeypatch, db.attempts, "claim_attempt", asyncio.Barrier(2))
+    pause_before_each_call(monkeypatch, db.quiz.attempts, "claim_attempt", asyncio.Barrier(2))
 
     def finish(attempt: int) -> Callable[[AsyncSession], Awaitable[FinishResult]]:
         async def work(session: AsyncSession) -> FinishResult:

@@ -15,7 +15,8 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.quiz_records import FinishResult
+from bot.quiz.records import FinishResult
+from db.leaderboards.models import BoardHistogram, BoardScore
 from db.models import (
     Achievement,
     Avatar,
@@ -24,7 +25,6 @@ from db.models import (
     UserAvatar,
     UserProfile,
 )
-from db.models_boards import BoardHistogram, BoardScore
 from tests.db.factories import make_user
 from tests.db.progression_helpers import NOW, play
 

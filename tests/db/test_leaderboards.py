@@ -23,14 +23,21 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from bot.errors import InvalidInput
-from bot.leaderboards import LeaderboardPage, leaderboard
-from db import leaderboards as boards
+from bot.core.errors import InvalidInput
+from bot.leaderboards.service import LeaderboardPage, leaderboard
 from db.engine import create_engine
-from db.leaderboards import PERIODS, BoardKey, Period, merge_users, record_progress, remove_user
+from db.leaderboards import queries as boards
+from db.leaderboards.models import BoardHistogram, BoardScore
+from db.leaderboards.queries import (
+    PERIODS,
+    BoardKey,
+    Period,
+    merge_users,
+    record_progress,
+    remove_user,
+)
 from db.migrate import downgrade_to, upgrade_to_head
 from db.models import QuizAttempt, User, UserProfile
-from db.models_boards import BoardHistogram, BoardScore
 from tests.conftest import PG_ADMIN_URL, _pg_admin
 
 UTC = dt.UTC

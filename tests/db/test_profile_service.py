@@ -1,5 +1,5 @@
 """What /profile, /achievements, /avatar, /stats, /leaderboard and /account see and change,
-told as learners' stories, on PostgreSQL and SQLite (``bot.profile_service``)."""
+told as learners' stories, on PostgreSQL and SQLite (``bot.profile.service``)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.accounts import get_or_create_account
-from bot.errors import InvalidInput, NotAllowed, NotFound
-from bot.profile_service import (
+from bot.accounts.service import get_or_create_account
+from bot.core.errors import InvalidInput, NotAllowed, NotFound
+from bot.profile.service import (
     achievement_board,
     avatar_collection,
     canonical_timezone,
@@ -24,8 +24,8 @@ from bot.profile_service import (
     study_stats,
     unlocked_avatar_names,
 )
-from bot.progression import xp_for
-from bot.reminders import next_reminder_at
+from bot.progression.levels import xp_for
+from bot.reminders.rules import next_reminder_at
 from db.models import User, UserAchievement, UserProfile
 from tests.db.progression_helpers import NOW, new_discord_id, play
 

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Question
-from db.questions import all_questions, upsert_questions
+from db.quiz.questions import all_questions, upsert_questions
 from seeds.questions_csv import HEADER, parse_questions, write_questions
 
 

@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.accounts import get_or_create_account
-from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from bot.progression import level_for
-from bot.quiz_records import (
+from bot.accounts.service import get_or_create_account
+from bot.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from bot.progression.levels import level_for
+from bot.quiz.records import (
     AnswerInput,
     finish_attempt,
     record_answer,

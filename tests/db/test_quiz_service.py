@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import quiz_service as svc
-from bot.errors import Conflict, NotAllowed, NotFound
+from bot.core.errors import Conflict, NotAllowed, NotFound
+from bot.quiz import service as svc
 from db.models import QuizAttempt, User, UserAnswer, UserProfile
 
 T0 = dt.datetime(2026, 11, 25, 18, 0, tzinfo=dt.UTC)
@@ -58,7 +58,7 @@ async def click(
 
 async def key(session: AsyncSession, v: svc.QuestionView) -> str:
     from db.models import Question
-    from db.models_quiz import QuizSession
+    from db.quiz.models import QuizSession
 
     qs = await session.get(QuizSession, v.session_id)
     assert qs is not None
@@ -181,7 +181,7 @@ async def test_solo_practice_gives_feedback_at_once(session: AsyncSession) -> No
 
 async def test_questions_do_not_repeat_and_mix_domains(session: AsyncSession) -> None:
     from db.models import Question
-    from db.models_quiz import QuizSession
+    from db.quiz.models import QuizSession
 
     v = await start(session, count=10)
     qs = await session.get(QuizSession, v.session_id)

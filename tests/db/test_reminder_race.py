@@ -21,11 +21,12 @@ import pytest
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.reminder_service import sweep
-from bot.reminders import ReminderMessage, SendOutcome, reminder_instant
-from db import reminders as q
+from bot.reminders import store
+from bot.reminders.rules import ReminderMessage, SendOutcome, reminder_instant
+from bot.reminders.service import sweep
 from db.engine import create_engine, create_sessionmaker
 from db.models import User, UserProfile
+from db.reminders import queries as q
 from tests.db.factories import make_user
 
 pytestmark = pytest.mark.postgres_only
@@ -155,12 +156,12 @@ async def test_a_locked_batch_is_skipped_not_waited_for(
     sa, sb = create_sessionmaker(engines[0]), create_sessionmaker(engines[1])
     await add_users(sa, users, 10)
     async with sa() as first, first.begin():
-        held = await q.claim_batch(first, now=NOW, limit=6, lease=LEASE)
+        held = await store.claim_batch(first, now=NOW, limit=6, lease=LEASE)
         assert len(held.claims) == 6
         # The first transaction is still open and holds its rows' locks.
         async with sb() as second, second.begin():
             other = await asyncio.wait_for(
-                q.claim_batch(second, now=NOW, limit=6, lease=LEASE), timeout=10
+                store.claim_batch(second, now=NOW, limit=6, lease=LEASE), timeout=10
             )
     mine = {c.message.user_id for c in held.claims}
     theirs = {c.message.user_id for c in other.claims}
@@ -174,7 +175,7 @@ async def test_expired_lease_is_reclaimed_by_another_engine(
     due = await add_users(sa, users, 5)
     # Process A claims and dies before sending.
     async with sa() as s, s.begin():
-        dead = (await q.claim_batch(s, now=NOW, limit=100, lease=LEASE)).claims
+        dead = (await store.claim_batch(s, now=NOW, limit=100, lease=LEASE)).claims
     assert {c.message.user_id for c in dead} == set(due)
     log: list[tuple[str, int]] = []
     b = RecordingSender("b", log)
@@ -193,8 +194,8 @@ async def test_expired_lease_is_reclaimed_by_another_engine(
 _PROCESS_SCRIPT = textwrap.dedent(
     """
     import asyncio, datetime as dt, json, sys
-    from bot.reminder_service import sweep
-    from bot.reminders import SendOutcome
+    from bot.reminders.service import sweep
+    from bot.reminders.rules import SendOutcome
     from db.engine import create_engine, create_sessionmaker
 
     class Sender:

@@ -19,11 +19,11 @@ import pytest
 from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.discord_reminders import ReminderOptInButton
-from bot.errors import InvalidInput, NotFound
-from bot.reminder_cli import parse_now, run_sweep_cli
-from bot.reminder_service import CircuitBreaker, sweep
-from bot.reminders import (
+from bot.core.errors import InvalidInput, NotFound
+from bot.reminders import store
+from bot.reminders.cli import parse_now, run_sweep_cli
+from bot.reminders.delivery import ReminderOptInButton
+from bot.reminders.rules import (
     REASON_DM_CLOSED,
     REASON_NO_DISCORD_ACCOUNT,
     REASON_PAUSED,
@@ -35,11 +35,12 @@ from bot.reminders import (
     nonce,
     reminder_instant,
 )
-from bot.scheduler import JOB_ID, ReminderScheduler
-from db import reminders as q
+from bot.reminders.scheduler import JOB_ID, ReminderScheduler
+from bot.reminders.service import CircuitBreaker, sweep
 from db.engine import create_engine, create_sessionmaker
 from db.migrate import upgrade_to_head
 from db.models import User, UserProfile
+from db.reminders import queries as q
 from tests.db.factories import make_attempt, make_user
 
 UTC = dt.UTC
@@ -190,7 +191,7 @@ async def study(
                 last_activity_date=day, study_streak_current=UserProfile.study_streak_current + 1
             )
         )
-        await q.on_study(s, uid, day, now=at)
+        await store.on_study(s, uid, day, now=at)
 
 
 async def run(
@@ -268,10 +269,10 @@ async def test_claim_is_conditional_on_reminded_on(
 ) -> None:
     uid = await add_user(sessions)
     async with sessions() as s, s.begin():
-        first = await q.claim_batch(s, now=NOW, limit=10, lease=LEASE)
+        first = await store.claim_batch(s, now=NOW, limit=10, lease=LEASE)
     assert [c.message.user_id for c in first.claims] == [uid]
     async with sessions() as s, s.begin():
-        assert (await q.claim_batch(s, now=NOW, limit=10, lease=LEASE)).examined == 0
+        assert (await store.claim_batch(s, now=NOW, limit=10, lease=LEASE)).examined == 0
     # Mark sent, then force the row back into the due set: reminded_on = today stops it.
     async with sessions() as s, s.begin():
         assert await q.mark_sent(s, first.claims[0])
@@ -279,7 +280,7 @@ async def test_claim_is_conditional_on_reminded_on(
             update(UserProfile).where(UserProfile.user_id == uid).values(remind_next_at=NOW)
         )
     async with sessions() as s, s.begin():
-        batch = await q.claim_batch(s, now=NOW, limit=10, lease=LEASE)
+        batch = await store.claim_batch(s, now=NOW, limit=10, lease=LEASE)
     assert batch.examined == 1 and batch.claims == []
     assert batch.skipped == Counter({"already reminded today": 1})
 
@@ -358,10 +359,10 @@ async def test_etiquette_pauses_after_five_ignored_reminders(
     await run(sessions, sender, at)
     assert len(sender.sent) == 5  # paused: studying does not bring reminders back
     async with sessions() as s:
-        status = await q.get_status(s, uid)
+        status = await store.get_status(s, uid)
     assert "5 reminders in a row" in format_status(status, at)
     async with sessions() as s, s.begin():
-        await q.enable(s, uid, now=at)
+        await store.enable(s, uid, now=at)
     p = await profile(sessions, uid)
     assert p["remind_enabled"] and p["remind_unanswered"] == 0
     assert p["remind_disabled_reason"] is None
@@ -392,7 +393,7 @@ async def test_final_reminder_answered_before_it_is_recorded_does_not_pause(
 ) -> None:
     uid = await add_user(sessions, unanswered=4)
     async with sessions() as s, s.begin():
-        claim = (await q.claim_batch(s, now=NOW, limit=5, lease=LEASE)).claims[0]
+        claim = (await store.claim_batch(s, now=NOW, limit=5, lease=LEASE)).claims[0]
     assert claim.message.final
     await study(sessions, uid, TODAY, at=NOW)  # finished a quiz while the DM was in flight
     async with sessions() as s, s.begin():
@@ -417,7 +418,7 @@ async def test_permanent_failure_switches_off_with_reason(
     assert p["remind_enabled"] is False and p["remind_disabled_reason"] == REASON_DM_CLOSED
     assert p["remind_next_at"] is None and p["reminded_on"] == TODAY
     async with sessions() as s:
-        text_ = format_status(await q.get_status(s, uid), NOW)
+        text_ = format_status(await store.get_status(s, uid), NOW)
     assert "50007" in text_ and "**off**" in text_
     assert sender.sent_ids() == [other]
 
@@ -520,7 +521,7 @@ async def test_expired_lease_is_reclaimed_and_fenced(
     uid = await add_user(sessions)
     # A process claims, commits, and dies before sending.
     async with sessions() as s, s.begin():
-        dead = (await q.claim_batch(s, now=NOW, limit=10, lease=LEASE)).claims
+        dead = (await store.claim_batch(s, now=NOW, limit=10, lease=LEASE)).claims
     assert [c.message.user_id for c in dead] == [uid]
     sender = FakeSender()
     await run(sessions, sender, NOW + dt.timedelta(minutes=1))
@@ -583,7 +584,7 @@ async def test_dry_run_lists_who_and_why_and_changes_nothing(
 async def test_enable_disable_status(sessions: async_sessionmaker[AsyncSession]) -> None:
     uid = await add_user(sessions, enabled=False, hour=None, next_at=None)
     async with sessions() as s, s.begin():
-        status = await q.enable(s, uid, hour=8, timezone="asia/kolkata", now=NOW)
+        status = await store.enable(s, uid, hour=8, timezone="asia/kolkata", now=NOW)
     assert status.enabled and status.hour == 8 and status.timezone == "Asia/Kolkata"
     # 20:00 UTC is 01:30 on 11 May in Kolkata: next is 08:00 IST that day.
     assert status.next_at == dt.datetime(2031, 5, 11, 2, 30, tzinfo=UTC)
@@ -591,26 +592,26 @@ async def test_enable_disable_status(sessions: async_sessionmaker[AsyncSession])
     assert p["remind_prompted"] and p["timezone"] == "Asia/Kolkata"
 
     async with sessions() as s, s.begin():
-        status = await q.enable(s, uid, now=NOW)  # keeps hour and zone
+        status = await store.enable(s, uid, now=NOW)  # keeps hour and zone
     assert (status.hour, status.timezone) == (8, "Asia/Kolkata")
 
     async with sessions() as s, s.begin():
         with pytest.raises(InvalidInput):
-            await q.enable(s, uid, timezone="Mars/Base", now=NOW)
+            await store.enable(s, uid, timezone="Mars/Base", now=NOW)
         with pytest.raises(InvalidInput):
-            await q.enable(s, uid, hour=24, now=NOW)
+            await store.enable(s, uid, hour=24, now=NOW)
         with pytest.raises(NotFound):
-            await q.enable(s, 10**9, now=NOW)
+            await store.enable(s, 10**9, now=NOW)
 
     async with sessions() as s, s.begin():
-        status = await q.disable(s, uid)
+        status = await store.disable(s, uid)
     assert not status.enabled and status.disabled_reason is None and status.next_at is None
     assert "`/remind on` turns them on" in format_status(status, NOW)
     async with sessions() as s, s.begin():
         with pytest.raises(NotFound):
-            await q.disable(s, 10**9)
+            await store.disable(s, 10**9)
         with pytest.raises(NotFound):
-            await q.get_status(s, 10**9)
+            await store.get_status(s, 10**9)
 
 
 async def test_enable_after_the_hour_is_due_now(
@@ -618,7 +619,7 @@ async def test_enable_after_the_hour_is_due_now(
 ) -> None:
     uid = await add_user(sessions, enabled=False, hour=None, next_at=None)
     async with sessions() as s, s.begin():
-        await q.enable(s, uid, hour=18, timezone="UTC", now=NOW)
+        await store.enable(s, uid, hour=18, timezone="UTC", now=NOW)
     sender = FakeSender()
     await run(sessions, sender, NOW + dt.timedelta(minutes=1))
     assert sender.sent_ids() == [uid]
@@ -629,7 +630,7 @@ async def test_on_study_reschedules(sessions: async_sessionmaker[AsyncSession]) 
     await study(sessions, uid, TODAY, at=NOW)
     assert (await profile(sessions, uid))["remind_next_at"] == NOW + ONE_DAY + dt.timedelta(hours=1)
     async with sessions() as s, s.begin():
-        await q.on_study(s, 10**9, TODAY, now=NOW)  # no profile: a no-op
+        await store.on_study(s, 10**9, TODAY, now=NOW)  # no profile: a no-op
 
 
 async def test_opt_in_prompt_is_claimed_once(sessions: async_sessionmaker[AsyncSession]) -> None:
@@ -639,7 +640,7 @@ async def test_opt_in_prompt_is_claimed_once(sessions: async_sessionmaker[AsyncS
         assert not await q.claim_opt_in_prompt(s, uid)
     other = await add_user(sessions, enabled=False)
     async with sessions() as s, s.begin():
-        await q.disable(s, other)  # answering "no"/"off" also counts as asked
+        await store.disable(s, other)  # answering "no"/"off" also counts as asked
         assert not await q.claim_opt_in_prompt(s, other)
         assert await q.user_id_for_discord(s, 1) is None
         await q.store_dm_channel(s, uid, 42)

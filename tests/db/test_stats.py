@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.errors import InvalidInput
-from bot.objectives import exams
-from bot.stats import question_difficulty, user_stats
-from db.leaderboards import merge_users, record_answers_stats
+from bot.core.errors import InvalidInput
+from bot.profile.stats import question_difficulty, user_stats
+from db.exams import exams
+from db.leaderboards.queries import merge_users, record_answers_stats
 from db.models import Question, User, UserAnswer, UserProfile
 
 _names = itertools.count(1)

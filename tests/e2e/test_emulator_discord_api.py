@@ -1,4 +1,4 @@
-"""bot/discord_api.py: pointing discord.py at another API base."""
+"""bot/core/discord_api.py: pointing discord.py at another API base."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import discord.webhook.async_
 import discord.webhook.sync
 import pytest
 
-from bot import discord_api
+from bot.core import discord_api
 
 
 @pytest.fixture(autouse=True)

@@ -26,7 +26,7 @@ SHARD_COUNT = 2
 TOMORROW_10_UTC = (dt.datetime.now(dt.UTC) + dt.timedelta(days=1)).replace(
     hour=10, minute=0, second=0, microsecond=0
 )
-TELEMETRY = "cogs.telemetry" in EXTENSIONS
+TELEMETRY = "cogs.core.telemetry" in EXTENSIONS
 
 StartShard = Callable[[int], Awaitable[BotProcess]]
 
@@ -67,16 +67,16 @@ async def start_shard(emu: Emulator, bot_db_url: str, tmp_path: Path) -> AsyncIt
 
 
 def created_accounts(proc: BotProcess) -> set[int]:
-    """Discord ids of the accounts this process created (bot.accounts logs each one)."""
+    """Discord ids of the accounts this process created (bot.accounts.service logs each one)."""
     return {int(d) for d in re.findall(r"for Discord user (\d+)", proc.log_text())}
 
 
 def telemetry(proc: BotProcess, user: Actor) -> list[str]:
-    """This process's ``interaction …`` lines (cogs.telemetry) for ``user``."""
+    """This process's ``interaction …`` lines (cogs.core.telemetry) for ``user``."""
     return [
         line
         for line in proc.log_text().splitlines()
-        if " cogs.telemetry interaction " in line and f" user={user.id} " in line
+        if " cogs.core.telemetry interaction " in line and f" user={user.id} " in line
     ]
 
 

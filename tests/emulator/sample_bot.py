@@ -24,7 +24,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.discord_api import configure_from_env
+from bot.core.discord_api import configure_from_env
 
 log = logging.getLogger("sample_bot")
 

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from bot.achievements import (
+from bot.progression.achievements import (
     SECRET_NAME,
     AchievementDef,
     UserStats,
@@ -16,7 +16,7 @@ from bot.achievements import (
     newly_met,
     progress_for,
 )
-from bot.progression import xp_for
+from bot.progression.levels import xp_for
 from db.models import CRITERIA_TYPES
 from seeds.catalog import ACHIEVEMENTS
 

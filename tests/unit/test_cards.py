@@ -1,4 +1,5 @@
-"""The rank card and the domain chart (bot/cards.py): real PNGs, checked pixel by pixel where
+"""The rank card and the domain chart (bot/rendering/cards.py): real PNGs, checked pixel by pixel
+where
 the layout promises something (ground, XP bar, rarity ring, weakest bar), and rendered with
 extreme inputs that must not crash. Timing is not tested here: see ``python -m bench.cards``."""
 
@@ -14,9 +15,12 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from bot import cards
-from bot.achievements import AchievementProgress
-from bot.cards import (
+from bot.profile.service import AvatarInfo, EarnedAchievement, ProfileCard
+from bot.profile.stats import exam_stats
+from bot.progression.achievements import AchievementProgress
+from bot.progression.levels import level_progress, xp_for
+from bot.rendering import cards
+from bot.rendering.cards import (
     ACCENT,
     AVATAR_C,
     AVATAR_R,
@@ -47,10 +51,7 @@ from bot.cards import (
     top_badges,
     weakest_index,
 )
-from bot.objectives import exams
-from bot.profile_service import AvatarInfo, EarnedAchievement, ProfileCard
-from bot.progression import level_progress, xp_for
-from bot.stats import exam_stats
+from db.exams import exams
 from seeds.art import RARITY_COLOURS, asset_path
 from seeds.catalog import ACHIEVEMENTS
 

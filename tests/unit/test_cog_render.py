@@ -9,24 +9,23 @@ import re
 import discord
 import pytest
 
-from bot.accounts import LinkResult
-from bot.achievements import AchievementProgress, UnlockedAchievement, UnlockedAvatar
-from bot.errors import InvalidInput
-from bot.leaderboards import LeaderboardEntry, LeaderboardPage
-from bot.objectives import exams
-from bot.profile_service import (
+from bot.accounts.service import LinkResult
+from bot.core.errors import InvalidInput
+from bot.leaderboards.service import LeaderboardEntry, LeaderboardPage
+from bot.profile.service import (
     AvatarEntry,
     AvatarInfo,
     EarnedAchievement,
     ProfileCard,
     TimezoneChange,
 )
-from bot.progression import level_progress, xp_for
-from bot.stats import UserStats as StudyStats
-from bot.stats import exam_stats
-from cogs.account import DeleteCancelButton, DeleteConfirmButton
-from cogs.account_render import link_reply, timezone_reply
-from cogs.embed_render import (
+from bot.profile.stats import UserStats as StudyStats
+from bot.profile.stats import exam_stats
+from bot.progression.achievements import AchievementProgress, UnlockedAchievement, UnlockedAvatar
+from bot.progression.levels import level_progress, xp_for
+from cogs.account.cog import DeleteCancelButton, DeleteConfirmButton
+from cogs.account.render import link_reply, timezone_reply
+from cogs.core.embeds import (
     CUSTOM_ID_MAX,
     EMBED_TOTAL_MAX,
     FIELD_VALUE_MAX,
@@ -35,10 +34,10 @@ from cogs.embed_render import (
     pack_sections,
     safe_name,
 )
-from cogs.leaderboard import LeaderboardButton, resolve_state
-from cogs.leaderboard_render import BoardState, leaderboard_embed
-from cogs.profile import ACHIEVEMENTS_TEMPLATE, AchievementsButton, attachment_name
-from cogs.profile_render import (
+from cogs.leaderboard.cog import LeaderboardButton, resolve_state
+from cogs.leaderboard.render import BoardState, leaderboard_embed
+from cogs.profile.cog import ACHIEVEMENTS_TEMPLATE, AchievementsButton, attachment_name
+from cogs.profile.render import (
     achievement_pages,
     avatar_list_embed,
     exam_choice_name,
@@ -49,6 +48,7 @@ from cogs.profile_render import (
     progress_bar,
     stats_embed,
 )
+from db.exams import exams
 
 NOW = dt.datetime(2026, 3, 2, 15, 0, tzinfo=dt.UTC)
 NAME_32 = "Z" * 28 + "_*`~"  # 32 characters, all of them markdown-hostile at the end
@@ -622,7 +622,9 @@ def test_embed_totals_are_what_discord_counts() -> None:
 async def test_the_three_extensions_register_commands_discord_accepts() -> None:
     from discord.ext import commands
 
-    from cogs import account, leaderboard, profile
+    from cogs.account import cog as account
+    from cogs.leaderboard import cog as leaderboard
+    from cogs.profile import cog as profile
 
     bot = commands.Bot(command_prefix="!", intents=discord.Intents.none())
     for module in (profile, leaderboard, account):
@@ -656,7 +658,7 @@ async def test_the_three_extensions_register_commands_discord_accepts() -> None:
 
 
 def test_timezone_autocomplete_offers_at_most_25_real_zones() -> None:
-    from cogs.account import timezone_suggestions
+    from cogs.account.cog import timezone_suggestions
 
     assert timezone_suggestions("")[0] == "UTC"
     for typed in ("", "a", "america", "local", "fact", "x" * 500):

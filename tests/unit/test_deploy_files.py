@@ -16,7 +16,7 @@ import pytest
 import yaml  # type: ignore[import-untyped]  # no stubs in the dev extra
 
 from bot.cli import build_parser
-from bot.settings import load_settings
+from bot.core.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 

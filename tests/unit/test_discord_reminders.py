@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 from types import SimpleNamespace
 from typing import Any
@@ -12,7 +13,8 @@ import aiohttp
 import discord
 import pytest
 
-from bot.discord_reminders import (
+from bot.core.hooks import hooks
+from bot.reminders.delivery import (
     OPT_IN_TEMPLATE,
     QUIZ_BUTTON_TEMPLATE,
     QUIZ_UNAVAILABLE,
@@ -25,8 +27,7 @@ from bot.discord_reminders import (
     register_reminder_items,
     reminder_view,
 )
-from bot.reminder_service import CircuitBreaker
-from bot.reminders import (
+from bot.reminders.rules import (
     REASON_DM_CLOSED,
     REASON_NO_MUTUAL_GUILD,
     REASON_UNREACHABLE,
@@ -35,6 +36,7 @@ from bot.reminders import (
     nonce,
     reminder_text,
 )
+from bot.reminders.service import CircuitBreaker
 
 DAY = dt.date(2031, 5, 10)
 
@@ -250,6 +252,9 @@ class FakeResponse:
     async def send_message(self, content: str, **kw: Any) -> None:
         self.messages.append((content, kw))
 
+    def is_done(self) -> bool:
+        return bool(self.messages or self.edits)
+
     async def edit_message(self, **kw: Any) -> None:
         self.edits.append(kw)
 
@@ -258,7 +263,7 @@ def _interaction(client: Any, user_id: int = 1) -> Any:
     return SimpleNamespace(client=client, user=SimpleNamespace(id=user_id), response=FakeResponse())
 
 
-async def test_quiz_button_starts_a_five_question_quiz() -> None:
+async def test_quiz_button_starts_a_five_question_quiz(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[tuple[Any, str | None, int]] = []
 
     async def start_solo_quiz(interaction: Any, exam_type: str | None, *, questions: int) -> None:
@@ -267,7 +272,8 @@ async def test_quiz_button_starts_a_five_question_quiz() -> None:
     match = re.fullmatch(QUIZ_BUTTON_TEMPLATE, "cq:remind:quiz:network")
     assert match is not None
     button = await ReminderQuizButton.from_custom_id(None, None, match)  # type: ignore[arg-type]
-    interaction = _interaction(SimpleNamespace(start_solo_quiz=start_solo_quiz))
+    monkeypatch.setattr(hooks, "solo_quiz", start_solo_quiz)  # as the quiz cog registers it
+    interaction = _interaction(SimpleNamespace())
     await button.callback(interaction)
     assert calls == [(interaction, "network", 5)]
     await ReminderQuizButton("any").callback(interaction)
@@ -275,10 +281,31 @@ async def test_quiz_button_starts_a_five_question_quiz() -> None:
     assert [c[1] for c in calls[1:]] == [None, None]
 
 
-async def test_quiz_button_without_a_quiz_cog_answers_ephemerally() -> None:
+async def test_quiz_button_without_a_quiz_cog_answers_ephemerally(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(hooks, "solo_quiz", None)
     interaction = _interaction(SimpleNamespace())
     await ReminderQuizButton("security").callback(interaction)
     assert interaction.response.messages == [(QUIZ_UNAVAILABLE, {"ephemeral": True})]
+
+
+async def test_a_reminder_button_that_fails_midway_answers_through_the_shared_error_path(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def broken_quiz(interaction: Any, exam_type: str | None, *, questions: int) -> None:
+        raise RuntimeError("the quiz service fell over")
+
+    monkeypatch.setattr(hooks, "solo_quiz", broken_quiz)
+    interaction = _interaction(SimpleNamespace())
+    interaction.id, interaction.guild_id, interaction.channel_id = 9, None, 10
+    with caplog.at_level(logging.ERROR):
+        await ReminderQuizButton("network").callback(interaction)
+    [(text, kw)] = interaction.response.messages
+    assert kw == {"ephemeral": True}
+    assert text.startswith("Something went wrong (ref ") and "Try again" in text
+    ref = text.split("(ref ", 1)[1].split(")", 1)[0]
+    assert any(f"ref={ref}" in r.getMessage() and r.exc_info for r in caplog.records)
 
 
 async def test_opt_in_buttons() -> None:

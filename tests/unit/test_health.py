@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from bot import health as health_module
 from bot.cli import main
-from bot.health import HealthFile
+from bot.core import health as health_module
+from bot.core.health import HealthFile
 
 
 class FakeClient:

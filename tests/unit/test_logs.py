@@ -15,15 +15,15 @@ from typing import Any
 import discord
 import pytest
 
-from bot.logs import (
+from bot.core.logs import (
     JsonFormatter,
     KeyValueFormatter,
     configure_logging,
     format_value,
     make_formatter,
 )
-from bot.settings import SettingsError, load_settings
-from cogs.telemetry import command_name, interaction_context, shard_of
+from bot.core.settings import SettingsError, load_settings
+from cogs.core.telemetry import command_name, interaction_context, shard_of
 
 # 2026-03-02T19:00:00.250Z
 CREATED = 1772478000.25
@@ -212,7 +212,7 @@ def test_log_format_setting(monkeypatch: pytest.MonkeyPatch) -> None:
         load_settings(_env_file=None)
 
 
-# --- cogs.telemetry ------------------------------------------------------------------------
+# --- cogs.core.telemetry ------------------------------------------------------------------------
 
 
 def fake_interaction(kind: discord.InteractionType, data: Any, guild_id: int | None) -> Any:

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from db.leaderboards import ALL_TIME_START, next_period_start, period_start
+from db.leaderboards.queries import ALL_TIME_START, next_period_start, period_start
 
 UTC = dt.UTC
 PLUS_TWO = dt.timezone(dt.timedelta(hours=2))

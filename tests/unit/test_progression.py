@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.progression import (
+from bot.progression.levels import (
     STREAK_BONUS_CAP_PERCENT,
     level_for,
     level_progress,

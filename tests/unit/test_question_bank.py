@@ -9,7 +9,7 @@ from functools import cache
 
 import pytest
 
-from bot.objectives import exams
+from db.exams import exams
 from seeds.loader import QUESTIONS_DIR
 from seeds.questions_csv import LETTERS, QuestionRow, parse_questions
 

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.errors import InvalidInput
-from bot.reminders import (
+from bot.core.errors import InvalidInput
+from bot.reminders.rules import (
     ETIQUETTE_LIMIT,
     NONCE_MAX_LEN,
     REASON_DM_CLOSED,

@@ -12,7 +12,7 @@ import pytest
 
 from bot.app import CertQuestBot
 from bot.cli import main
-from bot.settings import SettingsError, load_settings
+from bot.core.settings import SettingsError, load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 

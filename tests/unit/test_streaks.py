@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.streaks import (
+from bot.progression.streaks import (
     StreakUpdate,
     apply_study,
     effective_streak,

@@ -1,0 +1,21 @@
+"""Events one feature announces and others may react to, through ``bot.dispatch``.
+
+``bot.dispatch("quiz_finished", QuizFinished(...))`` reaches every cog's
+``on_quiz_finished`` listener. The payload carries everything a listener needs, so no
+listener reaches back into the feature that sent it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+QUIZ_FINISHED = "quiz_finished"
+
+
+@dataclass(frozen=True, slots=True)
+class QuizFinished:
+    session_id: int
+    ask_about_reminders: tuple[int, ...]
+    """Discord ids of players to ask, once, whether they want streak reminders."""
+    followup_tokens: dict[int, str] = field(default_factory=dict)
+    """Discord id → an interaction token still valid for a private follow-up (15 minutes)."""

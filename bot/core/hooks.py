@@ -1,0 +1,65 @@
+"""The small protocols one feature offers another, registered at start.
+
+Features never import each other's internals. Where one must act on another's behalf, the
+owner registers an implementation here when the process starts (``bot.features.register``)
+and the caller looks it up:
+
+- ``start_solo_quiz``: the quiz feature starts a private quiz for an interaction (the reminder
+  DM's button uses it).
+- ``next_reminder_after_study``: the reminders feature says when a member who just studied is
+  next reminded; the quiz feature folds it into the finish's one profile UPDATE.
+- ``timezone_changed``: features whose schedules follow a member's time zone (reminders)
+  recompute them in the same unit of work as the change (the profile feature calls them).
+
+Events that need no answer go through ``bot.dispatch`` instead (``bot.core.events``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.reminders.records import ReminderState
+
+
+class SoloQuizStarter(Protocol):
+    def __call__(
+        self, interaction: Any, exam_type: str | None, *, questions: int
+    ) -> Awaitable[None]: ...
+
+
+NextReminderAfterStudy = Callable[[ReminderState, dt.date, dt.datetime], dt.datetime | None]
+"""(reminder state, the local study day, now) → the next reminder instant, or None (off)."""
+
+TimezoneListener = Callable[[AsyncSession, int, str, dt.datetime], Awaitable[dt.datetime | None]]
+"""(session, user_id, new IANA zone, now): called after the zone is stored, same transaction;
+returns the instant it rescheduled to (shown to the member), or None."""
+
+
+@dataclass(slots=True)
+class Hooks:
+    solo_quiz: SoloQuizStarter | None = None
+    timezone_listeners: list[TimezoneListener] = field(default_factory=list)
+    next_reminder_after_study: NextReminderAfterStudy | None = None
+
+    def on_timezone_changed(self, listener: TimezoneListener) -> None:
+        if listener not in self.timezone_listeners:
+            self.timezone_listeners.append(listener)
+
+    async def timezone_changed(
+        self, session: AsyncSession, user_id: int, timezone: str, now: dt.datetime
+    ) -> dt.datetime | None:
+        """Every listener, in order; the first instant one rescheduled to, if any."""
+        first: dt.datetime | None = None
+        for listener in self.timezone_listeners:
+            when = await listener(session, user_id, timezone, now)
+            first = first or when
+        return first
+
+
+hooks = Hooks()
+"""The process's registry (one per process; the bot and the CLI register the same features)."""

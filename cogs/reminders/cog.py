@@ -1,0 +1,98 @@
+"""/remind: daily streak reminders by DM, at the hour the user chooses."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.core.events import QuizFinished
+from bot.reminders import preferences as svc
+from bot.reminders.delivery import opt_in_view
+from bot.reminders.rules import OPT_IN_TEXT, timezone_choices
+from db.engine import unit_of_work
+
+if TYPE_CHECKING:
+    from bot.app import CertQuestBot
+
+log = logging.getLogger(__name__)
+
+
+class RemindersCog(commands.GroupCog, name="Reminders", group_name="remind"):
+    """Opt in to a DM when your study streak is about to end."""
+
+    def __init__(self, bot: CertQuestBot) -> None:
+        self.bot = bot
+        super().__init__()
+
+    @commands.Cog.listener()
+    async def on_quiz_finished(self, finished: QuizFinished) -> None:
+        """Ask each new player once, privately, whether they want streak reminders (through
+        the follow-up webhook of their last click, valid 15 minutes)."""
+        application_id = self.bot.application_id
+        if application_id is None:
+            return
+        for discord_id in finished.ask_about_reminders:
+            token = finished.followup_tokens.get(discord_id)
+            if token is None:
+                continue
+            # the follow-up webhook of that click, as interaction.followup builds it
+            followup = discord.Webhook.from_state(
+                data={"id": application_id, "type": 3, "token": token},
+                state=self.bot._connection,
+            )
+            try:
+                await followup.send(OPT_IN_TEXT, view=opt_in_view(discord_id), ephemeral=True)
+            except discord.HTTPException:
+                log.info("could not ask about reminders", extra={"discord_id": discord_id})
+
+    @app_commands.command(name="on", description="DM me when my streak is at risk")
+    @app_commands.describe(
+        hour="Local hour to remind you (0–23, default 19)",
+        timezone="Your time zone, e.g. Europe/Berlin (default: the one on your account)",
+    )
+    async def on(
+        self,
+        interaction: discord.Interaction,
+        hour: app_commands.Range[int, 0, 23] | None = None,
+        timezone: str | None = None,
+    ) -> None:
+        async with unit_of_work(self.bot.sessions) as session:
+            text = await svc.remind_on(
+                session,
+                interaction.user.id,
+                interaction.user.display_name,
+                hour=hour,
+                timezone=timezone,
+                now=self.bot.clock(),
+            )
+        await interaction.response.send_message(text, ephemeral=True)
+
+    @on.autocomplete("timezone")
+    async def timezone_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return [app_commands.Choice(name=tz, value=tz) for tz in timezone_choices(current)]
+
+    @app_commands.command(name="off", description="Stop streak reminders")
+    async def off(self, interaction: discord.Interaction) -> None:
+        async with unit_of_work(self.bot.sessions) as session:
+            text = await svc.remind_off(
+                session, interaction.user.id, interaction.user.display_name, self.bot.clock()
+            )
+        await interaction.response.send_message(text, ephemeral=True)
+
+    @app_commands.command(name="status", description="Are reminders on, and when is the next?")
+    async def status(self, interaction: discord.Interaction) -> None:
+        async with unit_of_work(self.bot.sessions) as session:
+            text = await svc.remind_status(
+                session, interaction.user.id, interaction.user.display_name, self.bot.clock()
+            )
+        await interaction.response.send_message(text, ephemeral=True)
+
+
+async def setup(bot: CertQuestBot) -> None:
+    await bot.add_cog(RemindersCog(bot))

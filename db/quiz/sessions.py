@@ -1,0 +1,233 @@
+"""Queries of live quiz sessions (db/quiz/models.py). Flush, never commit."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import case, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import Question, User, UserAnswer
+from db.quiz.models import QuizPlayer, QuizSession
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionData:
+    id: int
+    exam_type: str
+    objective: str
+    text: str
+    correct: str
+    options: dict[str, dict[str, str]]
+
+
+async def candidates(
+    session: AsyncSession, exam_type: str, objective: str | None
+) -> list[tuple[int, str]]:
+    stmt = select(Question.id, Question.domain).where(Question.exam_type == exam_type)
+    if objective:
+        stmt = stmt.where(Question.domain == objective)
+    return [(int(i), d or "") for i, d in await session.execute(stmt)]
+
+
+async def objectives_with_questions(session: AsyncSession, exam_type: str) -> list[str]:
+    stmt = (
+        select(Question.domain)
+        .where(Question.exam_type == exam_type, Question.domain.is_not(None))
+        .distinct()
+    )
+    return sorted((d for (d,) in await session.execute(stmt) if d), key=_objective_key)
+
+
+def _objective_key(objective: str) -> tuple[int, ...]:
+    return tuple(int(p) if p.isdigit() else 0 for p in objective.split("."))
+
+
+async def question(session: AsyncSession, question_id: int) -> QuestionData | None:
+    q = await session.get(Question, question_id)
+    if q is None:
+        return None
+    return QuestionData(
+        q.id, q.exam_type or "", q.domain or "", q.question_text, q.correct_answer, q.options
+    )
+
+
+async def running_group_in_channel(session: AsyncSession, channel_id: int) -> QuizSession | None:
+    stmt = select(QuizSession).where(
+        QuizSession.channel_id == channel_id,
+        QuizSession.status == "running",
+        QuizSession.mode == "group",
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def insert_session(session: AsyncSession, **values: object) -> QuizSession | None:
+    """Insert a session; None when the one-running-group-quiz-per-channel index says no."""
+    row = QuizSession(**values)
+    try:
+        async with session.begin_nested():
+            session.add(row)
+            await session.flush()
+    except IntegrityError:
+        return None
+    return row
+
+
+async def get_session(session: AsyncSession, session_id: int) -> QuizSession | None:
+    return await session.get(QuizSession, session_id, populate_existing=True)
+
+
+async def running_group_sessions(session: AsyncSession) -> Sequence[QuizSession]:
+    stmt = (
+        select(QuizSession)
+        .where(QuizSession.status == "running", QuizSession.mode == "group")
+        .order_by(QuizSession.id)
+    )
+    return (await session.execute(stmt)).scalars().all()
+
+
+async def set_message(session: AsyncSession, session_id: int, message_id: int) -> None:
+    await session.execute(
+        update(QuizSession).where(QuizSession.id == session_id).values(message_id=message_id)
+    )
+
+
+async def claim_reveal(session: AsyncSession, session_id: int, index: int) -> bool:
+    """asking → revealed for question ``index``; exactly one caller wins."""
+    stmt = (
+        update(QuizSession)
+        .where(
+            QuizSession.id == session_id,
+            QuizSession.status == "running",
+            QuizSession.current_index == index,
+            QuizSession.phase == "asking",
+        )
+        .values(phase="revealed")
+        .returning(QuizSession.id)
+    )
+    return (await session.execute(stmt)).first() is not None
+
+
+async def claim_advance(
+    session: AsyncSession,
+    session_id: int,
+    index: int,
+    now: dt.datetime,
+    deadline: dt.datetime | None,
+) -> bool:
+    stmt = (
+        update(QuizSession)
+        .where(
+            QuizSession.id == session_id,
+            QuizSession.status == "running",
+            QuizSession.current_index == index,
+            QuizSession.phase == "revealed",
+        )
+        .values(
+            current_index=index + 1,
+            phase="asking",
+            question_started_at=now,
+            deadline_at=deadline,
+            message_id=None,
+        )
+        .returning(QuizSession.id)
+    )
+    return (await session.execute(stmt)).first() is not None
+
+
+async def claim_finish(session: AsyncSession, session_id: int, now: dt.datetime) -> bool:
+    stmt = (
+        update(QuizSession)
+        .where(QuizSession.id == session_id, QuizSession.status == "running")
+        .values(status="finished", finished_at=now)
+        .returning(QuizSession.id)
+    )
+    return (await session.execute(stmt)).first() is not None
+
+
+async def player_attempt(session: AsyncSession, session_id: int, user_id: int) -> int | None:
+    stmt = select(QuizPlayer.attempt_id).where(
+        QuizPlayer.session_id == session_id, QuizPlayer.user_id == user_id
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def add_player(
+    session: AsyncSession, session_id: int, user_id: int, attempt_id: int, name: str
+) -> bool:
+    """Register a player; False if they were registered concurrently (caller re-reads)."""
+    try:
+        async with session.begin_nested():
+            await session.execute(
+                insert(QuizPlayer).values(
+                    session_id=session_id,
+                    user_id=user_id,
+                    attempt_id=attempt_id,
+                    display_name=name[:100],
+                )
+            )
+    except IntegrityError:
+        return False
+    return True
+
+
+async def players(session: AsyncSession, session_id: int) -> list[QuizPlayer]:
+    stmt = (
+        select(QuizPlayer)
+        .where(QuizPlayer.session_id == session_id)
+        .order_by(QuizPlayer.joined_at, QuizPlayer.user_id)
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def discord_ids(session: AsyncSession, user_ids: Sequence[int]) -> dict[int, int]:
+    """user id → Discord id, in one query (players of a finishing quiz)."""
+    if not user_ids:
+        return {}
+    stmt = select(User.id, User.discord_id).where(User.id.in_(user_ids))
+    return {int(u): int(d or 0) for u, d in await session.execute(stmt)}
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerLine:
+    user_id: int
+    name: str
+    letter: str
+    is_correct: bool
+    seconds: int | None
+
+
+async def answers_to(session: AsyncSession, session_id: int, question_id: int) -> list[AnswerLine]:
+    """Everyone's answer to one question of this session, in the order they answered."""
+    stmt = (
+        select(
+            QuizPlayer.user_id,
+            QuizPlayer.display_name,
+            UserAnswer.user_answer,
+            UserAnswer.is_correct,
+            UserAnswer.time_spent_seconds,
+        )
+        .join(UserAnswer, UserAnswer.quiz_attempt_id == QuizPlayer.attempt_id)
+        .where(QuizPlayer.session_id == session_id, UserAnswer.question_id == question_id)
+        .order_by(UserAnswer.answered_at, UserAnswer.id)
+    )
+    return [AnswerLine(int(u), n, a, bool(c), s) for u, n, a, c, s in await session.execute(stmt)]
+
+
+async def player_totals(session: AsyncSession, session_id: int) -> dict[int, tuple[int, int, int]]:
+    """user id → (answered, correct, seconds spent) within this session."""
+    stmt = (
+        select(
+            QuizPlayer.user_id,
+            func.count(UserAnswer.id),
+            func.coalesce(func.sum(case((UserAnswer.is_correct, 1), else_=0)), 0),
+            func.coalesce(func.sum(UserAnswer.time_spent_seconds), 0),
+        )
+        .join(UserAnswer, UserAnswer.quiz_attempt_id == QuizPlayer.attempt_id, isouter=True)
+        .where(QuizPlayer.session_id == session_id)
+        .group_by(QuizPlayer.user_id)
+    )
+    return {int(u): (int(n), int(c), int(s)) for u, n, c, s in await session.execute(stmt)}
