@@ -15,9 +15,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
-# the project and its runtime dependencies: `pip install` of the wheel, no dev extra
+# the runtime dependencies at the locked versions, then the project's wheel (no dev extra)
+COPY requirements/runtime.lock /tmp/runtime.lock
+RUN pip install -r /tmp/runtime.lock && rm /tmp/runtime.lock
 COPY --from=build /wheels /wheels
-RUN pip install /wheels/certquest-*.whl && rm -rf /wheels
+RUN pip install --no-deps /wheels/certquest-*.whl && rm -rf /wheels
 RUN groupadd --system --gid 10001 certquest \
     && useradd --system --uid 10001 --gid certquest --create-home --home-dir /home/certquest \
        --shell /usr/sbin/nologin certquest

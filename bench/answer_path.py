@@ -221,7 +221,8 @@ async def run_bot(
         proc = await start_bot(
             emu, module, *extra, env=env, log_path=workdir / f"{kind}-{backend}.log"
         )
-        assert proc.pid is not None
+        if proc.pid is None:
+            raise RuntimeError("the bot process has no pid")
         sem = asyncio.Semaphore(8)
 
         async def start(ch: Channel) -> Quiz:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -63,7 +64,7 @@ def sample_chart() -> DomainChartData:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=50)
-    parser.add_argument("--out", type=Path, default=Path("/tmp/certquest-cards"))
+    parser.add_argument("--out", type=Path, default=Path(tempfile.gettempdir()) / "certquest-cards")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     card, chart = sample_card(), sample_chart()

@@ -134,7 +134,8 @@ async def raw_floor(name: str, url: str, n: int) -> dict[str, float]:
         pool = await asyncpg.create_pool(
             host="127.0.0.1", user="postgres", database=name, min_size=8, max_size=8
         )
-        assert pool is not None
+        if pool is None:
+            raise RuntimeError("asyncpg made no connection pool")
         try:
 
             async def pooled(_: int) -> None:

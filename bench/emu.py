@@ -81,7 +81,8 @@ async def wait_question(
         return None
 
     found = await emu.wait_until(find, timeout=wait_s, what=f"question {index} of {session_id}")
-    assert isinstance(found, Message)
+    if not isinstance(found, Message):
+        raise TypeError(f"expected the question message, got {found!r}")
     return found
 
 
@@ -152,5 +153,6 @@ async def start_group_quiz(
     )
     msg = handle.message
     found = answer_buttons(msg)
-    assert found is not None, f"no answer buttons on {msg.data}"
+    if found is None:
+        raise RuntimeError(f"no answer buttons on {msg.data}")
     return found[0], msg

@@ -208,10 +208,12 @@ async def main_async(args: argparse.Namespace) -> None:
         ("both", "total"),
     ):
         tm = res[key]
-        assert isinstance(tm, Timings)
+        if not isinstance(tm, Timings):
+            raise TypeError(f"{key}: expected Timings, got {tm!r}")
         t.add(label, tm.p50, tm.p99, tm.max, tm.mean)
     fin = res["finish"]
-    assert isinstance(fin, Timings)
+    if not isinstance(fin, Timings):
+        raise TypeError(f"finish: expected Timings, got {fin!r}")
     v = Table("Target", ["target", "measured p99", "met", "achievements unlocked", "level-ups"])
     v.add(
         f"finalization p99 ≤ {TARGET_MS:g} ms",

@@ -84,7 +84,8 @@ async def run(quizzes: int, players: int, workdir: Path) -> dict[str, float]:
             },
             log_path=workdir / "bot.log",
         )
-        assert proc.pid is not None
+        if proc.pid is None:
+            raise RuntimeError("the bot process has no pid")
         await asyncio.sleep(2.5)  # past on_ready (guild_ready_timeout)
         ready = rss_mb(proc.pid)
         sem = asyncio.Semaphore(8)

@@ -18,7 +18,7 @@ import discord
 from bot.app import CertQuestBot
 from bot.core.discord_api import configure_api_base
 from bot.core.logs import configure_logging
-from bot.core.settings import load_settings
+from bot.core.settings import SettingsError, load_settings
 
 
 class NoopAnswer(
@@ -53,7 +53,8 @@ async def run(bot_class: type[CertQuestBot] = NoopAnswerBot) -> None:
     settings = load_settings()
     configure_logging(settings.log_level)
     configure_api_base(settings.discord_api_base)
-    assert settings.discord_token
+    if not settings.discord_token:
+        raise SettingsError("DISCORD_TOKEN is not set")
     bot = bot_class(settings)
     async with bot:
         await bot.start(settings.discord_token)

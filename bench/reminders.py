@@ -225,7 +225,8 @@ async def main_async(args: argparse.Namespace) -> None:
         sum(timings.values) / 1000,
     )
     workers = dm["workers"]
-    assert isinstance(workers, list)
+    if not isinstance(workers, list):
+        raise TypeError(f"expected a list of workers, got {workers!r}")
     dmt = Table(
         f"DMs through the emulator: two sweep processes at once, each limited to {args.rate:g}/s",
         ["process", "sent", "batches", "DMs/s", "of the limit"],

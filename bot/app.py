@@ -17,8 +17,10 @@ from bot.core.clock import utcnow
 from bot.core.discord_api import configure_api_base
 from bot.core.health import HealthFile
 from bot.core.replies import CertQuestTree, in_flight
-from bot.core.settings import Settings
+from bot.core.scheduler import Scheduler
+from bot.core.settings import Settings, SettingsError
 from bot.features import register as register_features
+from bot.features import schedule_jobs
 from bot.reminders.delivery import DiscordReminderSender, register_reminder_items
 from bot.reminders.scheduler import ReminderScheduler
 from db.engine import create_engine, create_sessionmaker
@@ -81,27 +83,36 @@ class CertQuestBot(commands.AutoShardedBot):
         register_reminder_items(self)
         if self.sync_only:
             return
+        jobs = Scheduler()  # one scheduler for every feature's periodic work
+        schedule_jobs(jobs, self.sessions, self.settings, self.clock)
         self.reminders = ReminderScheduler(
-            self.sessions, DiscordReminderSender(self), clock=self.clock
+            self.sessions, DiscordReminderSender(self), clock=self.clock, scheduler=jobs
         )
         self.reminders.start()
         if self.settings.dev_guild_id:
             guild = discord.Object(self.settings.dev_guild_id)
             self.tree.copy_global_to(guild=guild)
             synced = await self.tree.sync(guild=guild)
-            log.info("synced %d commands to dev guild %s", len(synced), guild.id)
+            log.info(
+                "synced commands to the dev guild",
+                extra={"commands": len(synced), "guild": guild.id},
+            )
         if self.health:
             self.health.start(self)
 
     async def on_ready(self) -> None:
-        assert self.user is not None
-        log.info("ready as %s (id=%s) shards=%s", self.user, self.user.id, self.shard_ids)
+        if self.user is None:
+            raise RuntimeError("on_ready without a logged-in user")
+        log.info(
+            "ready",
+            extra={"user": str(self.user), "user_id": self.user.id, "shards": self.shard_ids},
+        )
 
     async def close(self) -> None:
         if self._closed:  # SIGTERM and the end of `async with` both close
             return
         self._closed = True
-        if self.reminders is not None:  # a sweep in progress finishes its DMs first
+        if self.reminders is not None:  # the shared scheduler stops; a sweep finishes its DMs
             await self.reminders.shutdown(grace=SWEEP_SHUTDOWN_SECONDS)
         if self.health:
             await self.health.stop()
@@ -118,7 +129,7 @@ class CertQuestBot(commands.AutoShardedBot):
             try:
                 await self.unload_extension(name)
             except Exception:
-                log.exception("unloading %s at shutdown failed", name)
+                log.exception("unloading a cog at shutdown failed", extra={"cog": name})
         batcher = getattr(self, "answer_batcher", None)
         if batcher is not None:
             await batcher.close()
@@ -136,7 +147,10 @@ class CertQuestBot(commands.AutoShardedBot):
             if not busy:
                 return
             if left <= 0:
-                log.warning("closing: %d interaction handlers still running; cut", len(busy))
+                log.warning(
+                    "closing: interaction handlers still running; cut",
+                    extra={"handlers": len(busy)},
+                )
                 for task in busy:
                     task.cancel()
                 await asyncio.gather(*busy, return_exceptions=True)
@@ -147,7 +161,8 @@ class CertQuestBot(commands.AutoShardedBot):
 async def run(settings: Settings) -> int:
     """Start the bot and block until it stops."""
     configure_api_base(settings.discord_api_base, gateway_url=settings.discord_gateway_url)
-    assert settings.discord_token
+    if not settings.discord_token:
+        raise SettingsError("DISCORD_TOKEN is not set")
     bot = CertQuestBot(settings)
     loop = asyncio.get_running_loop()
     closing: set[asyncio.Task[None]] = set()
@@ -177,7 +192,8 @@ async def run(settings: Settings) -> int:
 async def sync_global(settings: Settings) -> int:
     """Sync every slash command globally, once, without connecting to the gateway."""
     configure_api_base(settings.discord_api_base, gateway_url=settings.discord_gateway_url)
-    assert settings.discord_token
+    if not settings.discord_token:
+        raise SettingsError("DISCORD_TOKEN is not set")
     bot = CertQuestBot(settings)
     bot.sync_only = True
     async with bot:

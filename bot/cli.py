@@ -15,8 +15,9 @@ from bot.core.settings import Settings, SettingsError, load_settings
 
 log = logging.getLogger(__name__)
 
+# help text about the token, not a token
 TOKEN_HELP = (
-    "DISCORD_TOKEN is not set. Create a bot at https://discord.com/developers/applications, "
+    "DISCORD_TOKEN is not set. Create a bot at https://discord.com/developers/applications, "  # noqa: S105
     "copy its token into .env as DISCORD_TOKEN=... (see README, 'Create the Discord "
     "application'), then run `certquest run` again."
 )

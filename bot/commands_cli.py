@@ -12,9 +12,10 @@ from pathlib import Path
 
 from bot.core.settings import Settings
 from db.engine import create_engine, create_sessionmaker, unit_of_work
-from db.exams import exams
+from db.exams import catalogue, exams
 from db.migrate import downgrade_to, upgrade_to_head
 from db.quiz.questions import all_questions, count_by_objective, upsert_questions
+from seeds import bank_quality as quality
 from seeds.loader import seed_all
 from seeds.questions_csv import parse_questions, write_questions
 
@@ -117,12 +118,16 @@ async def questions_export(settings: Settings, exam: str | None, output: Path | 
 
 
 async def questions_stats(settings: Settings) -> int:
+    """Per exam: questions per domain against the weights, and the bank's quality gates
+    (docs/question-review.md) for the current exams."""
     engine = create_engine(settings.database_url)
     try:
         async with unit_of_work(create_sessionmaker(engine)) as session:
             counts = await count_by_objective(session)
+            bank = await all_questions(session)
     finally:
         await engine.dispose()
+    raw = {e["exam_type"]: e for e in catalogue()["exams"]}
     by_exam: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     objectives_hit: dict[str, int] = defaultdict(int)
     for exam_type, objective, n in counts:
@@ -143,6 +148,26 @@ async def questions_stats(settings: Settings) -> int:
             _out(
                 f"  {domain.number} {domain.title:<45} {n:4d}  {share}  (weight {domain.weight} %)"
             )
+        items = [quality.item_from_question(r) for r in bank if r.exam_type == exam_type]
+        if not items:
+            continue
+        report = quality.check_exam(exam_type, items, raw[exam_type], current=not exam.retired())
+        figures = report.figures
+        single = sum(figures["letters"].values()) or 1
+        letters = " ".join(f"{k} {100 * v / single:.0f} %" for k, v in figures["letters"].items())
+        rated = {k: v for k, v in figures["difficulty"].items() if k is not None}
+        longest = 100 * figures["longest_key"] / single
+        _out(
+            f"  keys: {letters} · key strictly longest {longest:.0f} %"
+            f" · difficulty {dict(sorted(rated.items()))}"
+        )
+        if exam.retired():
+            _out(f"  retired {exam.retires_on}: gates apply to current exams only")
+        elif report.problems:
+            for problem in report.problems:
+                _out(f"  GATE FAILED: {problem}")
+        else:
+            _out("  gates: all passed")
     return 0
 
 

@@ -3,7 +3,15 @@ which feature implements what. The bot, the CLI and the tests call ``register()`
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
 from bot.core.hooks import hooks
+from bot.core.scheduler import Scheduler
+from bot.core.settings import Settings
+from bot.leaderboards import retention
 from bot.reminders import store as reminder_store
 
 
@@ -11,3 +19,20 @@ def register() -> None:
     """Idempotent: registering twice changes nothing."""
     hooks.next_reminder_after_study = reminder_store.next_after_study
     hooks.on_timezone_changed(reminder_store.reschedule_for_timezone)
+
+
+def schedule_jobs(
+    scheduler: Scheduler,
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    clock: Callable[[], dt.datetime],
+) -> None:
+    """Every feature's periodic job but the reminder sweep (``ReminderScheduler`` adds that):
+    the daily pruning of old period leaderboards."""
+    retention.schedule(
+        scheduler,
+        sessions,
+        clock,
+        weeks=settings.board_retention_weeks,
+        months=settings.board_retention_months,
+    )

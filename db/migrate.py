@@ -32,5 +32,9 @@ async def upgrade_to_head(database_url: str) -> None:
     await asyncio.to_thread(_upgrade, database_url, "head")
 
 
+async def upgrade_to(database_url: str, revision: str) -> None:
+    await asyncio.to_thread(_upgrade, database_url, revision)
+
+
 async def downgrade_to(database_url: str, revision: str = "base") -> None:
     await asyncio.to_thread(_downgrade, database_url, revision)

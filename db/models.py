@@ -31,9 +31,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from db import exams
 from db.base import Base, UtcDateTime
 
-EXAM_TYPES: tuple[str, ...] = ("a1101", "a1102", "network", "security")
+EXAM_TYPES: tuple[str, ...] = exams.EXAM_TYPES
+"""Every exam type (the registry, ``db.exams``): the spec's four and the 220-1201/1202 pair."""
+EXAM_CHECK = "exam_type IN (" + ", ".join(f"'{t}'" for t in EXAM_TYPES) + ")"
+"""addition (migration 0005): exam types are the registry's (NULL still passes where allowed)."""
+DIFFICULTIES = (1, 2, 3)
+"""1 easy recall, 2 exam level, 3 hard (questions.difficulty, an addition)."""
 CRITERIA_TYPES: tuple[str, ...] = (
     "quiz_completed",
     "perfect_quiz",
@@ -136,6 +142,9 @@ class Question(Base):
         UniqueConstraint("exam_type", "question_id"),
         # addition: the stored key is one letter, like user_answers.
         CheckConstraint(f"correct_answer {LETTERS_CHECK}", name="correct_answer_letter"),
+        # additions (0005): a known exam type; a difficulty of 1-3
+        CheckConstraint(EXAM_CHECK, name="exam_type_valid"),
+        CheckConstraint("difficulty >= 1 AND difficulty <= 3", name="difficulty_range"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -147,6 +156,10 @@ class Question(Base):
     options: Mapped[dict[str, dict[str, str]]] = mapped_column(
         JSON(none_as_null=True), nullable=False
     )
+    # addition (0005): 1 easy, 2 exam level, 3 hard; the quality gates need it
+    difficulty: Mapped[int] = mapped_column(
+        SmallInteger, nullable=False, server_default=text("2"), default=2
+    )
     created_at: Mapped[dt.datetime | None] = mapped_column(server_default=_now())
 
 
@@ -154,6 +167,7 @@ class QuizAttempt(Base):
     __tablename__ = "quiz_attempts"
     __table_args__ = (
         CheckConstraint("total_questions > 0", name="total_questions_positive"),
+        CheckConstraint(EXAM_CHECK, name="exam_type_valid"),  # addition (0005)
         CheckConstraint("correct_answers >= 0", name="correct_answers_nonnegative"),
         CheckConstraint("correct_answers <= total_questions", name="correct_not_above_total"),
         CheckConstraint(
@@ -234,6 +248,7 @@ class UserAnswer(Base):
 class Achievement(Base):
     __tablename__ = "achievements"
     __table_args__ = (
+        CheckConstraint(EXAM_CHECK, name="exam_type_valid"),  # addition (0005)
         CheckConstraint("criteria_value > 0", name="criteria_value_positive"),
         CheckConstraint("xp_reward >= 0", name="xp_reward_nonnegative"),
         # addition: only the seven documented criteria types.

@@ -7,6 +7,7 @@ VENV="${VENV:-.venv}"
 if [ ! -x "$VENV/bin/certquest" ]; then
   "${PYTHON:-python3}" -m venv "$VENV"
   "$VENV/bin/python" -m pip install -q --upgrade pip
-  "$VENV/bin/python" -m pip install -q -e .
+  "$VENV/bin/python" -m pip install -q -r requirements/runtime.lock  # exact versions
+  "$VENV/bin/python" -m pip install -q --no-deps -e .
 fi
 exec "$VENV/bin/certquest" run "$@"

@@ -11,7 +11,9 @@ if [ ! -x "$VENV/bin/python" ]; then
   "$PY" -m venv "$VENV"
 fi
 "$VENV/bin/python" -m pip install -q --upgrade pip
-"$VENV/bin/python" -m pip install -q -e ".[dev]"
+# exact versions from the lock (requirements/README.md), then the project itself
+"$VENV/bin/python" -m pip install -q -r requirements/dev.lock
+"$VENV/bin/python" -m pip install -q --no-deps -e .
 
 PGHOST_ADDR="${PGHOST_ADDR:-127.0.0.1}"
 pg_up() { "$VENV/bin/python" - <<'PYEOF'

@@ -206,4 +206,4 @@ def write_all(root: Path = SEEDS_DIR) -> int:
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO)
-    log.info("wrote %d images", write_all())
+    log.info("wrote images", extra={"images": write_all()})

@@ -27,7 +27,10 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the checker runs without the project installed
+    from db.quiz.questions import QuestionRow
 
 KEY_LETTERS = ("A", "B", "C", "D")
 ABSOLUTE_WORDS = ("always", "never", "guaranteed", "only", "permanently")
@@ -226,6 +229,19 @@ def item_from_row(row: Mapping[str, str]) -> Item:
     )
 
 
+def item_from_question(q: QuestionRow) -> Item:
+    """An item of the database's bank (``certquest questions stats``)."""
+    return Item(
+        question_id=q.question_id,
+        exam_type=q.exam_type,
+        objective=q.objective,
+        stem=q.question_text,
+        options={letter: option["text"] for letter, option in q.options.items()},
+        key=q.correct_answer,
+        difficulty=q.difficulty,
+    )
+
+
 def read_items(paths: Iterable[Path]) -> list[Item]:
     items: list[Item] = []
     for path in paths:
@@ -376,7 +392,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--objectives",
         type=Path,
-        default=Path(__file__).resolve().parent.parent / "bot" / "data" / "comptia_objectives.json",
+        default=Path(__file__).resolve().parent.parent / "db" / "data" / "comptia_objectives.json",
     )
     parser.add_argument("--threshold", type=float, default=DUPLICATE_THRESHOLD)
     args = parser.parse_args(argv)

@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.dialect import insert
+from db.exams import EXAM_TYPES
 from db.models import Achievement, Avatar
 from db.quiz.questions import upsert_questions
 from seeds.catalog import ACHIEVEMENTS, AVATARS, badge_path
@@ -100,8 +101,14 @@ async def seed_catalog(session: AsyncSession) -> tuple[int, int]:
     return len(ACHIEVEMENTS), len(AVATARS)
 
 
+def bank_files(directory: Path = QUESTIONS_DIR) -> list[Path]:
+    """The bank: one ``<exam_type>.csv`` per exam of the registry (other files are not
+    questions, e.g. the reviewed similar pairs)."""
+    return [p for p in sorted(directory.glob("*.csv")) if p.stem in EXAM_TYPES]
+
+
 def _read_bank(directory: Path) -> list[tuple[str, bytes]]:
-    return [(path.name, path.read_bytes()) for path in sorted(directory.glob("*.csv"))]
+    return [(path.name, path.read_bytes()) for path in bank_files(directory)]
 
 
 async def seed_questions(session: AsyncSession, directory: Path = QUESTIONS_DIR) -> int:
@@ -118,5 +125,8 @@ async def seed_all(session: AsyncSession) -> SeedReport:
     achievements, avatars = await seed_catalog(session)
     questions = await seed_questions(session)
     await session.flush()
-    log.info("seeded %d achievements, %d avatars, %d questions", achievements, avatars, questions)
+    log.info(
+        "seeded",
+        extra={"achievements": achievements, "avatars": avatars, "questions": questions},
+    )
     return SeedReport(achievements, avatars, questions)

@@ -31,11 +31,13 @@ from bot.progression.awards import award_achievements
 from bot.progression.levels import level_for
 from db.accounts import queries as account_db
 from db.accounts.queries import AvatarStatus
+from db.leaderboards import queries as boards  # the boards follow every finish
 
 log = logging.getLogger(__name__)
 
 DISCORD_EMAIL_DOMAIN = "certquest.invalid"  # RFC 2606: can never receive mail
-UNUSABLE_PASSWORD = "!discord-only"  # not a bcrypt hash: checkpw never accepts any password
+# not a bcrypt hash: checkpw never accepts any password
+UNUSABLE_PASSWORD = "!discord-only"  # noqa: S105  - a marker, not a credential
 BCRYPT_ROUNDS = 12
 BCRYPT_MAX_BYTES = 72
 MIN_PASSWORD_LENGTH = 8
@@ -201,8 +203,12 @@ async def get_or_create_account(
             continue  # the username was taken meanwhile: try the next one
         await account_db.ensure_profile(session, user_id)
         created = await account_db.find_by_user_id(session, user_id)
-        assert created is not None
-        log.info("created account %s (%s) for Discord user %s", user_id, username, discord_id)
+        if created is None:
+            raise RuntimeError(f"account {user_id} vanished right after it was created")
+        log.info(
+            "created an account for a Discord user",
+            extra={"user_id": user_id, "username": username, "discord_id": discord_id},
+        )
         return _account(created, created=True)
     raise Conflict("Couldn't pick a free username for you; please try again.")
 
@@ -226,11 +232,10 @@ async def delete_account(session: AsyncSession, discord_id: int) -> int:
     row = await account_db.find_by_discord_id(session, discord_id)
     if row is None:
         raise NotFound("You don't have any CertQuest data to delete.")
-    from db.leaderboards.queries import remove_user  # imported late: another module's hook
 
-    await remove_user(session, user_id=row.user_id)
+    await boards.remove_user(session, user_id=row.user_id)
     await account_db.delete_by_discord_id(session, discord_id)
-    log.info("deleted account %s of Discord user %s", row.user_id, discord_id)
+    log.info("deleted an account", extra={"user_id": row.user_id, "discord_id": discord_id})
     return row.user_id
 
 
@@ -319,7 +324,7 @@ async def link_account(
                 "That email and password don't match a CertQuest web account. "
                 f"Too many attempts; try again at {retry_at:%H:%M} UTC."
             )
-        log.info("failed link attempt by Discord user %s", discord_id)
+        log.info("failed link attempt", extra={"discord_id": discord_id})
         return LinkResult(linked=False, message=message, attempts_left=left)
 
     target_id, username, _, target_discord = login
@@ -345,12 +350,14 @@ async def link_account(
     merged_from = await _move_identity(session, discord_id, source, target_id)
     awarded = await award_achievements(session, target_id, now)
     profile = await account_db.find_by_user_id(session, target_id)
-    assert profile is not None
+    if profile is None:
+        raise RuntimeError(f"account {target_id} has no profile after linking")
     level = level_for(profile.xp)
     await account_db.set_level(session, target_id, level)
     await account_db.prune_link_attempts(session, discord_id, now + dt.timedelta(seconds=1))
     log.info(
-        "Discord user %s linked to account %s (merged from %s)", discord_id, target_id, merged_from
+        "Discord user linked to an account",
+        extra={"discord_id": discord_id, "user_id": target_id, "merged_from": merged_from},
     )
     merged_note = " Your Discord progress was merged into it." if merged_from else ""
     return LinkResult(
@@ -386,13 +393,13 @@ async def _move_identity(
         uid: await account_db.lock_profile(session, uid) for uid in sorted((source_id, target_id))
     }
     src, dst = locked[source_id], locked[target_id]
-    assert src is not None and dst is not None
+    if src is None or dst is None:
+        raise RuntimeError(f"profile of account {source_id} or {target_id} is missing")
     await account_db.set_discord_id(session, source_id, None)
     await account_db.set_discord_id(session, target_id, discord_id)
     await account_db.merge_progress(session, source=src, target=dst)
 
-    from db.leaderboards.queries import merge_users  # imported late: another module's hook
 
-    await merge_users(session, from_user_id=source_id, into_user_id=target_id)
+    await boards.merge_users(session, from_user_id=source_id, into_user_id=target_id)
     await account_db.delete_user(session, source_id)
     return source_id

@@ -124,15 +124,17 @@ def configure_api_base(api_base: str | None, *, gateway_url: str | None = None) 
     version_match = re.search(r"/v(\d+)$", base)
     if version_match and int(version_match.group(1)) != discord.http.INTERNAL_API_VERSION:
         log.warning(
-            "API base %s names version v%s but discord.py speaks v%s",
-            base,
-            version_match.group(1),
-            discord.http.INTERNAL_API_VERSION,
+            "the API base names another API version than discord.py speaks",
+            extra={
+                "api_base": base,
+                "api_version": int(version_match.group(1)),
+                "library_version": discord.http.INTERNAL_API_VERSION,
+            },
         )
 
     discord.http.Route.BASE = base
     discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway)
-    log.info("Discord API base set to %s (gateway %s)", base, gateway)
+    log.info("Discord API base set", extra={"api_base": base, "gateway": gateway})
     return True
 
 

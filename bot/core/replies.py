@@ -40,11 +40,14 @@ def unwrap(error: BaseException) -> BaseException:
     return error
 
 
-def describe(interaction: discord.Interaction) -> str:
-    return (
-        f"interaction={interaction.id} user={interaction.user.id} "
-        f"guild={interaction.guild_id} channel={interaction.channel_id}"
-    )
+def describe(interaction: discord.Interaction) -> dict[str, object]:
+    """The interaction's ids, as a log record's ``extra`` (keys in JSON logs)."""
+    return {
+        "interaction": interaction.id,
+        "user": interaction.user.id,
+        "guild": interaction.guild_id,
+        "channel": interaction.channel_id,
+    }
 
 
 async def send_ephemeral(interaction: discord.Interaction, text: str) -> None:
@@ -54,7 +57,7 @@ async def send_ephemeral(interaction: discord.Interaction, text: str) -> None:
         else:
             await interaction.response.send_message(text, ephemeral=True)
     except discord.HTTPException:
-        log.warning("could not deliver an error reply (%s)", describe(interaction))
+        log.warning("could not deliver an error reply", extra=describe(interaction))
 
 
 async def report_error(interaction: discord.Interaction, error: BaseException) -> None:
@@ -67,11 +70,11 @@ async def report_error(interaction: discord.Interaction, error: BaseException) -
         await send_ephemeral(interaction, str(error) or "You can't use this here.")
         return
     if is_database_outage(error):
-        log.error("database unreachable (%s): %r", describe(interaction), error)
+        log.error("database unreachable", extra={**describe(interaction), "error": repr(error)})
         await send_ephemeral(interaction, DATABASE_DOWN)
         return
     ref = secrets.token_hex(2)
-    log.exception("unhandled error ref=%s (%s)", ref, describe(interaction), exc_info=error)
+    log.exception("unhandled error", extra={"ref": ref, **describe(interaction)}, exc_info=error)
     await send_ephemeral(interaction, f"Something went wrong (ref {ref}). Try again in a moment.")
 
 

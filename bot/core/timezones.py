@@ -73,7 +73,7 @@ def resolve_timezone(name: str | None) -> ZoneInfo:
     zone = _zone(name) if name else None
     if zone is None:
         if name and name != DEFAULT_TIMEZONE:
-            log.warning("unknown time zone %r, using UTC", name)
+            log.warning("unknown time zone, using UTC", extra={"timezone": name})
         zone = ZoneInfo(DEFAULT_TIMEZONE)
     return zone
 

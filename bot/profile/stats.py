@@ -162,7 +162,10 @@ async def user_stats(session: AsyncSession, user_id: int, exam_type: str | None)
     per_exam = tuple(exam_stats(catalogue[e], rows.get(e, [])) for e in wanted)
     unknown = set(rows) - set(catalogue)
     if unknown:
-        log.warning("user %d has answers of unknown exam types %s", user_id, sorted(unknown))
+        log.warning(
+            "answers of unknown exam types",
+            extra={"user_id": user_id, "exam_types": ",".join(sorted(unknown))},
+        )
     return UserStats(
         user_id=user_id,
         answered=sum(e.answered for e in per_exam),

@@ -64,7 +64,10 @@ async def unlock_earned(
         inputs.catalog,
     )
     if new:
-        log.info("user %s unlocked %s", user_id, ", ".join(a.name for a in new))
+        log.info(
+            "achievements unlocked",
+            extra={"user_id": user_id, "achievements": ", ".join(a.name for a in new)},
+        )
     return Awarded(tuple(unlocked(a) for a in new), tuple(avatars), gain, stats.xp + gain)
 
 

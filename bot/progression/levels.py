@@ -11,6 +11,7 @@ are monotone; tests/unit/test_progression.py proves it with hypothesis.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 XP_PER_CORRECT = 10
@@ -107,7 +108,7 @@ def level_for(xp: int) -> int:
     if xp <= 0:
         return MIN_LEVEL
     # xp_for grows like (5/3) L³, so the cube root is a close first guess; fix it up exactly.
-    guess = max(MIN_LEVEL, round((3 * xp / 5) ** (1 / 3)))
+    guess = max(MIN_LEVEL, round(math.cbrt(3 * xp / 5)))
     while xp_for(guess) > xp:
         guess -= 1
     while xp_for(guess + 1) <= xp:

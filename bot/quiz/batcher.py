@@ -42,21 +42,18 @@ from typing import Any
 from sqlalchemy import Integer, String, cast, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.core.errors import BotError, Conflict, InvalidInput, NotFound
+from bot.core.errors import BotError, Conflict
 from bot.quiz import service as svc
 from bot.quiz.records import AnswerInput, record_answers_bulk
-from bot.quiz.rules import DEADLINE_GRACE, answer_window_open, seconds_between
+from bot.quiz.rules import DEADLINE_GRACE, Refusal, answer_refusal, on_screen, seconds_between
 from db.dialect import dialect_name
 from db.engine import DatabaseUnavailable, autocommit_connection, create_engine, unit_of_work
-from db.models import LETTERS, Question
+from db.models import Question, User, UserProfile
 from db.quiz.group_answers import ClickFacts, KnownClick, record_known_clicks
 from db.quiz.models import QuizPlayer, QuizSession
 
 log = logging.getLogger(__name__)
 
-ENDED = "This quiz has ended. Start a new one with `/quiz start`."
-TOO_LATE = "Too late: that question is closed."
-QUESTION_GONE = "This question was removed from the bank."
 QUIZ_OVER = "This quiz is already over; that answer was not recorded."
 MAX_CACHED_PLAYERS = 200_000
 
@@ -168,8 +165,6 @@ async def _known_players(session: AsyncSession, wanted: set[PlayerKey]) -> dict[
     whose account is disabled or lacks a profile are left to ``_join`` (it raises or fixes)."""
     if not wanted:
         return {}
-    from db.models import User, UserProfile
-
     p = QuizPlayer
     rows = await session.execute(
         select(p.session_id, User.discord_id, p.user_id, p.attempt_id)
@@ -206,9 +201,13 @@ async def answer_many(
             status=s.status if s else None,
             mode=s.mode if s else None,
             on_screen=s is not None
-            and c.index == s.current_index
-            and s.phase == "asking"
-            and answer_window_open(c.now, s.deadline_at),
+            and on_screen(
+                index=c.index,
+                current_index=s.current_index,
+                phase=s.phase,
+                deadline_at=s.deadline_at,
+                at=c.now,
+            ),
             question_gone=s is not None and s.correct is None,
         )
         if refused is None:
@@ -225,7 +224,8 @@ async def answer_many(
         c = clicks[i]
         s = live[c.session_id]
         qid = s.question_ids[c.index]
-        assert s.correct is not None  # _refusal: the question is still in the bank
+        if s.correct is None:  # _refusal refused it: the question is no longer in the bank
+            raise RuntimeError(f"quiz {c.session_id}: question {qid} left the bank")
         key = (c.session_id, c.discord_id)
         if key not in players:
             try:
@@ -265,27 +265,25 @@ async def answer_many(
             results[i] = _Fallback()
         else:
             results[i] = svc.AnswerAck(outcome.user_answer, outcome.stored, outcome.is_correct)
-    assert all(r is not None for r in results)
-    return results, fresh  # type: ignore[return-value]
+    answered = [r for r in results if r is not None]
+    if len(answered) != len(results):
+        raise RuntimeError("a click of the batch got no result")
+    return answered, fresh
 
 
 def _refusal(
     c: Click, *, status: str | None, mode: str | None, on_screen: bool, question_gone: bool
 ) -> BaseException | None:
-    """Why a click cannot be stored, in the order both paths check it (None: it may be):
-    not a letter, no running quiz, a solo quiz (``_Fallback``: answered on its own), not the
-    question asking (or past its deadline), a question removed from the bank."""
-    if c.letter not in LETTERS:
-        return InvalidInput("Answer with A, B, C or D.")
-    if status != "running":
-        return NotFound(ENDED)
-    if mode != "group":
+    """The eligibility rule (``bot.quiz.rules.answer_refusal``) as this path's replies: a solo
+    quiz is ``_Fallback`` (answered on its own path)."""
+    refusal = answer_refusal(
+        letter=c.letter, status=status, mode=mode, shown=on_screen, question_gone=question_gone
+    )
+    if refusal is None:
+        return None
+    if refusal is Refusal.SOLO:
         return _Fallback()
-    if not on_screen:
-        return Conflict(TOO_LATE)
-    if question_gone:
-        return NotFound(QUESTION_GONE)
-    return None
+    return svc.refusal_error(refusal)
 
 
 def known_outcomes(
@@ -447,7 +445,8 @@ class AnswerBatcher:
 
     async def _known(self, clicks: list[Click]) -> list[Any]:
         """Clicks of cached players, one statement (PostgreSQL); on failure, one by one."""
-        assert self.fast is not None
+        if self.fast is None:
+            raise RuntimeError("_known needs the fast path (PostgreSQL)")
         players = [self.players[(c.session_id, c.discord_id)] for c in clicks]
         rows = [
             KnownClick(c.session_id, c.index, c.letter, uid, aid, c.now)
@@ -474,7 +473,8 @@ class AnswerBatcher:
                 results, joined = await answer_many(session, clicks, self.players)
         except Exception as error:  # the whole batch is gone: answer each click on its own
             log.warning(
-                "answer batch of %d clicks failed (%r); retrying one by one", len(clicks), error
+                "answer batch failed; retrying one by one",
+                extra={"clicks": len(clicks), "error": repr(error)},
             )
             return [_Fallback()] * len(clicks)
         if len(self.players) > MAX_CACHED_PLAYERS:

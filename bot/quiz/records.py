@@ -29,6 +29,7 @@ from bot.progression.achievements import UnlockedAchievement, UnlockedAvatar
 from bot.progression.levels import XpBreakdown, level_for, quiz_xp
 from bot.progression.streaks import StreakUpdate, apply_study, local_date
 from db.accounts import queries as account_db
+from db.leaderboards import queries as boards  # the boards follow every finish
 from db.models import EXAM_TYPES, LETTERS
 from db.progression import achievements as achievement_db
 from db.quiz import attempts as attempt_db
@@ -205,7 +206,7 @@ async def record_answers_bulk(
             outcomes.append(AnswerOutcome(False, a.user_answer, a.is_correct, why))
         elif stored is None:
             if why is None:  # cannot happen: the conflicting row is committed before we read
-                log.warning("answer %s neither stored nor found", a.key)
+                log.warning("an answer was neither stored nor found", extra={"key": str(a.key)})
             outcomes.append(AnswerOutcome(False, a.user_answer, a.is_correct, why or "quiz_closed"))
         else:
             first = a.key in inserted and a.key not in reported
@@ -221,9 +222,8 @@ async def _count_objectives(
 ) -> None:
     """Per-objective answer counts (the leaderboards module's hook) for newly stored answers."""
     objectives = await attempt_db.question_objectives(session, (r.question_id for r in rows))
-    from db.leaderboards.queries import record_answers_stats  # imported late: another module's hook
 
-    await record_answers_stats(
+    await boards.record_answers_stats(
         session,
         [
             (
@@ -297,7 +297,7 @@ async def finish_attempt(
     totals = locked.totals if locked else await attempt_db.answer_totals(session, attempt_id)
     if totals.answered == 0 or user_id is None:
         await attempt_db.delete_attempt(session, attempt_id)
-        log.info("attempt %s had no answers; discarded", attempt_id)
+        log.info("an attempt had no answers; discarded", extra={"attempt_id": attempt_id})
         return FinishResult(
             attempt_id=attempt_id,
             status="discarded",
@@ -320,7 +320,8 @@ async def finish_attempt(
     if locked is None:
         await account_db.ensure_profile(session, user_id)
         locked = await finish_db.lock_for_finish(session, user_id, attempt_id)
-        assert locked is not None
+        if locked is None:
+            raise RuntimeError(f"attempt {attempt_id} of user {user_id} can't be locked to finish")
     profile = locked.profile
 
     study_day = local_date(now, tz or profile.timezone)
@@ -350,7 +351,8 @@ async def finish_attempt(
     # Achievements see the profile as the quiz leaves it: the row is locked, so its XP will be
     # the locked XP plus this quiz's; the profile itself is written once, below.
     inputs = await achievement_db.gather_award_inputs(session, user_id)
-    assert inputs is not None  # the profile exists: it is locked
+    if inputs is None:  # the profile exists: it is locked
+        raise RuntimeError(f"user {user_id} has no profile while finishing a quiz")
     stats = replace(
         inputs.stats,
         xp=profile.xp + xp.total,
@@ -385,12 +387,14 @@ async def finish_attempt(
     )
     new_level = level_for(total_xp)
     if total_xp != awarded.total_xp:  # cannot happen while the row is locked; stay correct
-        log.warning("user %s: XP %s, expected %s", user_id, total_xp, awarded.total_xp)
+        log.warning(
+            "XP differs from the expected total",
+            extra={"user_id": user_id, "xp": total_xp, "expected": awarded.total_xp},
+        )
         await account_db.set_level(session, user_id, new_level)
 
-    from db.leaderboards.queries import record_progress  # imported late: another module's hook
 
-    await record_progress(
+    await boards.record_progress(
         session,
         user_id=user_id,
         guild_id=claimed.guild_id,

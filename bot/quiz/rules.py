@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import random
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from db.models import LETTERS as LETTERS
@@ -19,15 +20,38 @@ DEADLINE_GRACE = dt.timedelta(seconds=1)
 STALE_AFTER = dt.timedelta(minutes=10)
 
 
+RECENTLY_SEEN = dt.timedelta(days=30)
+"""A question one of a quiz's players answered this recently is drawn only after unseen ones."""
+
+
 def draw_questions(
+    candidates: Sequence[tuple[int, str]],
+    count: int,
+    rng: random.Random,
+    last_seen: Mapping[int, dt.datetime] | None = None,
+) -> list[int]:
+    """Pick ``count`` distinct question ids: unseen first, alternating domains.
+
+    ``candidates`` are (question id, objective id); ``last_seen`` maps a question to the last
+    time one of the quiz's players answered it within ``RECENTLY_SEEN`` (absent: unseen).
+    Questions nobody saw recently come first: shuffled within each domain, domains visited
+    round-robin in a shuffled order, so a 10-question quiz over an exam with 5 domains asks
+    about every domain. When they run out, the least recently seen follow.
+    """
+    seen = last_seen or {}
+    unseen = [c for c in candidates if c[0] not in seen]
+    drawn = _round_robin(unseen, count, rng)
+    if len(drawn) < count:
+        again = [c[0] for c in candidates if c[0] in seen]
+        rng.shuffle(again)  # ties in time keep a random order
+        again.sort(key=lambda question_id: seen[question_id])
+        drawn += again[: count - len(drawn)]
+    return drawn
+
+
+def _round_robin(
     candidates: Sequence[tuple[int, str]], count: int, rng: random.Random
 ) -> list[int]:
-    """Pick ``count`` distinct question ids, alternating domains when several are present.
-
-    ``candidates`` are (question id, objective id). Questions are shuffled within each domain
-    and domains are visited round-robin in a shuffled order, so a 10-question quiz over an
-    exam with 5 domains asks about every domain.
-    """
     by_domain: dict[str, list[int]] = defaultdict(list)
     for question_id, objective in candidates:
         by_domain[objective.split(".", 1)[0]].append(question_id)
@@ -45,6 +69,65 @@ def draw_questions(
 
 def answer_window_open(now: dt.datetime, deadline: dt.datetime | None) -> bool:
     return deadline is None or now <= deadline + DEADLINE_GRACE
+
+
+# --- may this answer be stored? ---------------------------------------------------------
+# The one eligibility rule. Its SQL form is the ``s0.on_screen`` and ``s.eligible`` columns of
+# ``db.quiz.group_answers``; tests/db/quiz/test_answer_eligibility.py holds both to a table of
+# cases. The reasons are checked in this order by every answer path.
+
+
+class Refusal(enum.StrEnum):
+    NOT_A_LETTER = "not_a_letter"
+    ENDED = "ended"
+    """No such quiz, or it is no longer running."""
+    SOLO = "solo"
+    """A solo quiz: answered by its own path (reveals at once)."""
+    TOO_LATE = "too_late"
+    """Not the question asking, or past its deadline (plus grace)."""
+    QUESTION_GONE = "question_gone"
+    """The question on screen was removed from the bank."""
+
+
+def on_screen(
+    *,
+    index: int,
+    current_index: int,
+    phase: str,
+    deadline_at: dt.datetime | None,
+    at: dt.datetime,
+) -> bool:
+    """The click's question is the one asking, within its deadline plus the grace."""
+    return index == current_index and phase == "asking" and answer_window_open(at, deadline_at)
+
+
+def answer_refusal(
+    *,
+    letter: str,
+    status: str | None,
+    mode: str | None,
+    shown: bool,
+    question_gone: bool,
+) -> Refusal | None:
+    """Why an answer cannot be stored (None: it may be), in the order every path checks."""
+    if letter not in LETTERS:
+        return Refusal.NOT_A_LETTER
+    if status != "running":
+        return Refusal.ENDED
+    if mode != "group":
+        return Refusal.SOLO
+    if not shown:
+        return Refusal.TOO_LATE
+    if question_gone:
+        return Refusal.QUESTION_GONE
+    return None
+
+
+def attempt_accepts(
+    *, attempt_user_id: int | None, attempt_status: str | None, user_id: int
+) -> bool:
+    """The attempt an answer goes to is the member's own and still in progress."""
+    return attempt_user_id == user_id and attempt_status == "in_progress"
 
 
 def seconds_between(start: dt.datetime | None, end: dt.datetime) -> int | None:

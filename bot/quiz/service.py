@@ -17,17 +17,20 @@ from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.accounts.service import get_or_create_account
-from bot.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from bot.core.errors import BotError, Conflict, InvalidInput, NotAllowed, NotFound
 from bot.quiz.records import FinishResult, finish_attempt, record_answer, start_attempt
 from bot.quiz.rules import (
     MAX_QUESTIONS,
     MAX_SECONDS,
     MIN_QUESTIONS,
     MIN_SECONDS,
+    RECENTLY_SEEN,
     OptionShare,
+    Refusal,
     Standing,
-    answer_window_open,
+    answer_refusal,
     draw_questions,
+    on_screen,
     option_shares,
     rank_players,
     seconds_between,
@@ -166,7 +169,7 @@ async def start_quiz(
 ) -> QuestionView:
     exam = exams().get(exam_type)
     if exam is None:
-        raise InvalidInput("Pick one of the four exams: A+ Core 1, A+ Core 2, Network+, Security+.")
+        raise InvalidInput("Pick an exam from the list of `/quiz start`.")
     if not MIN_QUESTIONS <= count <= MAX_QUESTIONS:
         raise InvalidInput(f"A quiz has {MIN_QUESTIONS}–{MAX_QUESTIONS} questions.")
     if not MIN_SECONDS <= seconds <= MAX_SECONDS:
@@ -185,7 +188,11 @@ async def start_quiz(
     if not pool:
         where = f"objective {objective}" if objective else exam.short_name
         raise NotFound(f"There are no questions for {where} yet.")
-    drawn = draw_questions(pool, count, rng or random.Random())
+    since = now - RECENTLY_SEEN
+    players = await q.likely_players(session, host_discord_id, channel_id, mode, since)
+    last_seen = await q.last_seen(session, players, [qid for qid, _ in pool], since)
+    rng = rng or random.Random()  # noqa: S311  - quiz shuffling, not security
+    drawn = draw_questions(pool, count, rng, last_seen)
     row = await q.insert_session(
         session,
         mode=mode,
@@ -222,10 +229,38 @@ async def set_question_message(session: AsyncSession, session_id: int, message_i
     await q.set_message(session, session_id, message_id)
 
 
+REFUSALS: dict[Refusal, tuple[type[BotError], str]] = {
+    Refusal.NOT_A_LETTER: (InvalidInput, "Answer with A, B, C or D."),
+    Refusal.ENDED: (NotFound, "This quiz has ended. Start a new one with `/quiz start`."),
+    Refusal.TOO_LATE: (Conflict, "Too late: that question is closed."),
+    Refusal.QUESTION_GONE: (NotFound, "This question was removed from the bank."),
+    Refusal.SOLO: (Conflict, "This is a solo quiz."),
+}
+"""What a member is told when the eligibility rule refuses their answer (every path)."""
+
+
+def refusal_error(refusal: Refusal) -> BotError:
+    kind, text = REFUSALS[refusal]
+    return kind(text)
+
+
+def chosen_exam(exam: str | None, retired_exam: str | None) -> str:
+    """The exam of ``/quiz start``: a current one (``exam``) or a retired one (``retired_exam``),
+    exactly one of them."""
+    if exam and retired_exam:
+        raise InvalidInput("Pick one exam: either `exam` or `retired_exam`, not both.")
+    picked = exam or retired_exam
+    if not picked:
+        raise InvalidInput("Which exam? Pick one in the `exam` option of `/quiz start`.")
+    if picked not in exams():
+        raise InvalidInput(f"I don't know the exam `{picked[:20]}`. Pick one from the list.")
+    return picked
+
+
 async def _running(session: AsyncSession, session_id: int) -> QuizSession:
     s = await q.get_session(session, session_id)
     if s is None or s.status != "running":
-        raise NotFound("This quiz has ended. Start a new one with `/quiz start`.")
+        raise refusal_error(Refusal.ENDED)
     return s
 
 
@@ -253,7 +288,8 @@ async def join_quiz(
     # lost a race with this member's other click: drop the spare attempt
     await session.execute(delete(QuizAttempt).where(QuizAttempt.id == new_attempt))
     attempt_id = await q.player_attempt(session, session_id, account.user_id)
-    assert attempt_id is not None
+    if attempt_id is None:
+        raise RuntimeError(f"quiz {session_id}: user {account.user_id} joined without an attempt")
     return account.user_id, attempt_id
 
 
@@ -269,18 +305,27 @@ async def answer(
 ) -> AnswerAck:
     """Store a member's answer the moment it is given; the first answer counts."""
     if letter not in LETTERS:
-        raise InvalidInput("Answer with A, B, C or D.")
+        raise refusal_error(Refusal.NOT_A_LETTER)
     s = await _running(session, session_id)
-    if (
-        index != s.current_index
-        or s.phase != "asking"
-        or not answer_window_open(now, s.deadline_at)
-    ):
-        raise Conflict("Too late: that question is closed.")
-    qid = s.question_ids[index]
-    data = await q.question(session, qid)
-    if data is None:
-        raise NotFound("This question was removed from the bank.")
+    qid = s.question_ids[index] if 0 <= index < len(s.question_ids) else None
+    data = None if qid is None else await q.question(session, qid)
+    refusal = answer_refusal(
+        letter=letter,
+        status=s.status,
+        mode=s.mode,
+        shown=on_screen(
+            index=index,
+            current_index=s.current_index,
+            phase=s.phase,
+            deadline_at=s.deadline_at,
+            at=now,
+        ),
+        question_gone=data is None,
+    )
+    if refusal is not None and refusal is not Refusal.SOLO:  # solo answers go on here
+        raise refusal_error(refusal)
+    if qid is None or data is None:
+        raise refusal_error(Refusal.QUESTION_GONE)
     user_id, attempt_id = await join_quiz(
         session,
         session_id=s.id,

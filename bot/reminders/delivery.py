@@ -269,7 +269,10 @@ class DiscordReminderSender:
                 if opened is not None or exc.code != UNKNOWN_CHANNEL:
                     raise
                 # The stored DM channel is gone: open a fresh one, once.
-                log.info("stored DM channel of user %s is unknown; reopening", reminder.user_id)
+                log.info(
+                    "the stored DM channel is unknown; reopening",
+                    extra={"user_id": reminder.user_id},
+                )
                 channel_id = opened = await self.open_dm(reminder.discord_id)
                 await self._post(channel_id, reminder)
         except discord.Forbidden as exc:
@@ -282,7 +285,9 @@ class DiscordReminderSender:
                 f"403 code {exc.code}: {exc.text}", forbidden=True, dm_channel_id=opened
             )
         except discord.NotFound as exc:
-            log.info("user %s unreachable (404 code %s)", reminder.user_id, exc.code)
+            log.info(
+                "user unreachable (404)", extra={"user_id": reminder.user_id, "code": exc.code}
+            )
             return SendOutcome.permanent(REASON_UNREACHABLE, dm_channel_id=opened)
         except discord.RateLimited as exc:
             return SendOutcome.transient(

@@ -31,7 +31,7 @@ from bot.core.errors import InvalidInput
 from bot.core.timezones import timezone_choices as timezone_choices
 from bot.core.timezones import validate_timezone as validate_timezone
 from bot.progression.streaks import effective_streak, resolve_timezone
-from db.exams import SHORT_NAMES
+from db.exams import SHORT_NAMES, exam_label
 from db.reminders.records import (
     ANY_EXAM as ANY_EXAM,
 )
@@ -259,7 +259,7 @@ def backoff_delay(
 ) -> float:
     """Seconds to wait before retry number ``attempt`` (1-based): exponential, capped; never
     shorter than a server-provided ``retry_after``."""
-    delay = min(cap, base * (2 ** max(attempt - 1, 0)))
+    delay = min(cap, base * (2.0 ** max(attempt - 1, 0)))
     if retry_after is not None:
         delay = max(delay, retry_after)
     return delay
@@ -282,7 +282,7 @@ def is_final_reminder(unanswered: int) -> bool:
 
 
 def exam_name(exam_type: str | None) -> str | None:
-    return SHORT_NAMES.get(exam_type) if exam_type else None
+    return exam_label(exam_type) if exam_type in SHORT_NAMES else None
 
 
 def reminder_text(streak: int, exam_type: str | None, *, final: bool) -> str:

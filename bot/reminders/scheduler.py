@@ -102,7 +102,7 @@ class ReminderScheduler:
                     breaker=self.breaker,
                 )
         except Exception:
-            log.exception("reminder sweep at %s failed", now.isoformat())
+            log.exception("reminder sweep failed", extra={"at": now.isoformat()})
             return None
         self.last_report = report
         return report

@@ -117,14 +117,16 @@ class CircuitBreaker:
             self._opened_at = now
             self.trips += 1
             log.critical(
-                "REMINDER CIRCUIT BREAKER OPEN: %d of the last %d sends and %d in the last "
-                "%.0f s were HTTP 403. Reminders stop for %.0f s; check the bot's servers and "
-                "token. 403s count toward Discord's invalid-request ban.",
-                in_window,
-                len(self._recent),
-                len(self._forbidden_at),
-                self.period,
-                self.cooldown,
+                "REMINDER CIRCUIT BREAKER OPEN: too many sends were HTTP 403; reminders stop "
+                "for the cooldown. Check the bot's servers and token: 403s count toward "
+                "Discord's invalid-request ban.",
+                extra={
+                    "forbidden_of_recent": in_window,
+                    "recent_sends": len(self._recent),
+                    "forbidden_in_period": len(self._forbidden_at),
+                    "period_seconds": self.period,
+                    "cooldown_seconds": self.cooldown,
+                },
             )
 
 
@@ -300,7 +302,8 @@ async def _dry_run(
                 )
             )
         last = page[-1]
-        assert last.next_at is not None
+        if last.next_at is None:
+            raise RuntimeError(f"reminder candidate {last.user_id} has no next time")
         after = (last.next_at, last.user_id)
 
 
@@ -366,10 +369,12 @@ class _Sweep:
             report.skipped.update(batch.skipped)
             report.disabled.update(batch.disabled)
             log.debug(
-                "reminder batch %d: %d examined, %d claimed",
-                report.batches,
-                batch.examined,
-                len(batch.claims),
+                "reminder batch",
+                extra={
+                    "batch": report.batches,
+                    "examined": batch.examined,
+                    "claimed": len(batch.claims),
+                },
             )
             await self._send_all(batch.claims)
             if self.breaker.is_open:
@@ -407,22 +412,20 @@ class _Sweep:
             report.sent_user_ids.append(user_id)
             if claim.message.final:
                 report.paused += 1
-                log.info("reminders paused for user %s (etiquette limit)", user_id)
+                log.info("reminders paused (etiquette limit)", extra={"user_id": user_id})
         elif outcome.status is SendStatus.PERMANENT:
             reason = outcome.reason or "unreachable"
             await self._tx(
                 lambda s: q.mark_failed_permanent(s, claim, reason, dm_channel_id=channel)
             )
             report.disabled[reason] += 1
-            log.info("reminders switched off for user %s: %s", user_id, reason)
+            log.info("reminders switched off", extra={"user_id": user_id, "reason": reason})
         else:
             await self._tx(lambda s: q.mark_gave_up(s, claim, dm_channel_id=channel))
             report.gave_up += 1
             log.warning(
-                "reminder for user %s given up for today after %d attempt(s): %s",
-                user_id,
-                attempts,
-                outcome.reason,
+                "reminder given up for today",
+                extra={"user_id": user_id, "attempts": attempts, "reason": outcome.reason},
             )
 
     async def _attempt(self, claim: q.Claim) -> tuple[SendOutcome, int, int | None] | None:
@@ -436,9 +439,8 @@ class _Sweep:
             if self.clock is not None and self.clock() >= claim.lease_until - self.margin:
                 self.report.lease_lost += 1
                 log.warning(
-                    "reminder for user %s not sent: its lease ran out (another sweep may "
-                    "re-claim it)",
-                    message.user_id,
+                    "reminder not sent: its lease ran out (another sweep may re-claim it)",
+                    extra={"user_id": message.user_id},
                 )
                 return None
             if self.breaker.is_open:
@@ -447,7 +449,7 @@ class _Sweep:
             try:
                 outcome = await self.sender.send(message)
             except Exception:
-                log.exception("reminder sender failed for user %s", message.user_id)
+                log.exception("reminder sender failed", extra={"user_id": message.user_id})
                 outcome = SendOutcome.transient("sender raised")
             if outcome.dm_channel_id is not None:
                 channel = outcome.dm_channel_id
@@ -463,11 +465,13 @@ class _Sweep:
                 retry_after=outcome.retry_after,
             )
             log.info(
-                "reminder for user %s failed (%s); retry %d in %.1f s",
-                message.user_id,
-                outcome.reason,
-                attempt,
-                delay,
+                "reminder failed; retrying",
+                extra={
+                    "user_id": message.user_id,
+                    "reason": outcome.reason,
+                    "attempt": attempt,
+                    "delay_seconds": round(delay, 1),
+                },
             )
             await self.sleep(delay)
 

@@ -142,7 +142,8 @@ async def claim_batch(
         )
         for user_id in claimed.scalars():
             c, d = by_id[int(user_id)]
-            assert c.state.hour is not None and d.next_at is not None
+            if c.state.hour is None or d.next_at is None:
+                raise RuntimeError(f"claimed reminder of user {user_id} has no hour or time")
             batch.claims.append(
                 Claim(
                     message=build_message(c, d),

@@ -312,7 +312,7 @@ def _font(size: int, bold: bool = False) -> Font:
         try:
             return ImageFont.truetype(str(path), size)
         except OSError:
-            log.warning("cannot load font %s; using Pillow's", path)
+            log.warning("cannot load a font; using Pillow's", extra={"path": str(path)})
     try:
         return ImageFont.load_default(size=size)
     except (ImportError, OSError, ValueError):  # Pillow built without FreeType
@@ -497,7 +497,7 @@ def _image(path: str, size: int) -> Image.Image | None:
         with Image.open(path) as img:
             return img.convert("RGBA").resize((size, size), Image.Resampling.LANCZOS)
     except (OSError, ValueError):
-        log.warning("cannot read image %s", path)
+        log.warning("cannot read an image", extra={"path": str(path)})
         return None
 
 

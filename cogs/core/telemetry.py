@@ -77,7 +77,10 @@ class TelemetryCog(commands.Cog, name="Telemetry"):
         try:
             context = interaction_context(interaction, self.bot.shard_count)
         except Exception:  # logging must never break an interaction
-            log.exception("could not describe interaction %s", getattr(interaction, "id", None))
+            log.exception(
+                "could not describe an interaction",
+                extra={"interaction": getattr(interaction, "id", None)},
+            )
             return
         log.info("interaction", extra=context)
 

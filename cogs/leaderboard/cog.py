@@ -15,7 +15,7 @@ from bot.core.errors import InvalidInput
 from bot.core.replies import SafeDynamicItem
 from bot.leaderboards.service import LeaderboardPage
 from bot.profile import service as svc
-from cogs.core.exams import exam_choices
+from cogs.core.exams import all_exam_choices
 from cogs.leaderboard.render import CUSTOM_ID_TEMPLATE, BoardState, leaderboard_embed
 from db.engine import unit_of_work
 
@@ -124,7 +124,8 @@ class LeaderboardButton(
             await interaction.response.send_message(NOT_YOURS, ephemeral=True)
             return
         cog = _bot(interaction).get_cog("Leaderboard")
-        assert isinstance(cog, LeaderboardCog)
+        if not isinstance(cog, LeaderboardCog):
+            raise RuntimeError("the Leaderboard cog is not loaded")
         embed, view = await cog.render(interaction, self.state.at(max(1, self.state.page)))
         await interaction.response.edit_message(embed=embed, view=view)
 
@@ -169,7 +170,7 @@ class LeaderboardCog(commands.Cog, name="Leaderboard"):
         exam="The exam, for the exam score board",
     )
     @app_commands.choices(
-        board=BOARD_CHOICES, scope=SCOPE_CHOICES, period=PERIOD_CHOICES, exam=exam_choices()
+        board=BOARD_CHOICES, scope=SCOPE_CHOICES, period=PERIOD_CHOICES, exam=all_exam_choices()
     )
     async def leaderboard(
         self,

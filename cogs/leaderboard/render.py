@@ -17,7 +17,7 @@ from cogs.core.embeds import (
     clip,
     safe_name,
 )
-from db.exams import SHORT_NAMES
+from db.exams import exam_label
 from db.leaderboards.queries import Period
 
 MEDALS = {1: "🥇", 2: "🥈", 3: "🥉"}
@@ -49,7 +49,8 @@ class BoardState:
             f"cq:lb:{self.caller_id}:{self.board}:{self.scope}:{self.period}:{exam}:"
             f"{max(0, min(self.page, 999_999))}"
         )
-        assert len(value) <= CUSTOM_ID_MAX, value
+        if len(value) > CUSTOM_ID_MAX:
+            raise ValueError(f"custom id longer than {CUSTOM_ID_MAX} characters: {value}")
         return value
 
     def at(self, page: int) -> BoardState:
@@ -77,7 +78,7 @@ class BoardState:
 
 def board_title(board: BoardName, exam_type: str | None) -> str:
     if board == "exam":
-        return f"{SHORT_NAMES.get(exam_type or '', exam_type or '?')} exam scores"
+        return f"{exam_label(exam_type)} exam scores"
     if board == "streak":
         return "Study streaks"
     return "XP"
@@ -123,7 +124,7 @@ def leaderboard_embed(page: LeaderboardPage, scope_label: str) -> discord.Embed:
         if page.board == "exam":
             hint = (
                 f"You're not on this board yet: it lists players with at least "
-                f"{EXAM_MIN_QUIZZES} {SHORT_NAMES.get(page.exam_type or '', 'exam')} quizzes "
+                f"{EXAM_MIN_QUIZZES} {exam_label(page.exam_type)} quizzes "
                 "in the period."
             )
         else:

@@ -27,11 +27,11 @@ from bot.rendering.cards import (
     render_rank_card,
 )
 from cogs.core.embeds import CHOICE_MAX
+from cogs.core.exams import all_exam_choices
 from cogs.profile.render import (
     achievement_pages,
     avatar_list_embed,
     equipped_embed,
-    exam_choices,
     no_account_text,
     profile_embed,
     stats_embed,
@@ -67,7 +67,7 @@ def avatar_file(image_url: str | None) -> discord.File | None:
         return None
     path = asset_path(image_url)
     if not path.is_file():
-        log.warning("avatar image %s is missing", image_url)
+        log.warning("an avatar image is missing", extra={"image": image_url})
         return None
     return discord.File(path, filename=attachment_name(image_url))
 
@@ -259,7 +259,7 @@ class ProfileCog(commands.Cog, name="Profile"):
 
     @app_commands.command(name="stats", description="Accuracy per domain, weakest objectives first")
     @app_commands.describe(exam="Only one exam (default: every exam you studied)", share=SHARE_HELP)
-    @app_commands.choices(exam=exam_choices())
+    @app_commands.choices(exam=all_exam_choices())
     async def stats(
         self,
         interaction: discord.Interaction,

@@ -29,7 +29,8 @@ from cogs.core.embeds import (
 )
 from cogs.core.exams import exam_choice_name as exam_choice_name
 from cogs.core.exams import exam_choices as exam_choices
-from db.exams import SHORT_NAMES
+from cogs.core.exams import quiz_suggestion as quiz_suggestion
+from db.exams import exam_label, exams
 
 BAR_WIDTH = 10
 BAR_FULL = "▰"
@@ -245,8 +246,17 @@ def _accuracy_text(correct: int, answered: int) -> str:
     return f"**{percent(correct / answered)}** ({correct:,}/{answered:,})"
 
 
-def quiz_suggestion(exam_type: str, objective_id: str) -> str:
-    return f"`/quiz start exam:{exam_choice_name(exam_type)} objective:{objective_id}`"
+
+
+def successor_line(exam_type: str) -> str | None:
+    """For a retired exam: when it retired and what replaced it."""
+    exam = exams().get(exam_type)
+    if exam is None or not exam.retired() or exam.retires_on is None:
+        return None
+    line = f"🔁 {exam.code} retired on {exam.retires_on.isoformat()}"
+    if exam.successor in exams():
+        line += f"; study its successor: {quiz_suggestion(exam.successor)}"
+    return line
 
 
 def _objective_line(o: ObjectiveStats) -> str:
@@ -254,7 +264,7 @@ def _objective_line(o: ObjectiveStats) -> str:
 
 
 def exam_sections(exam: ExamStats) -> list[Section]:
-    short = SHORT_NAMES.get(exam.exam_type, exam.exam_type)
+    short = exam_label(exam.exam_type)
     domains = tuple(
         f"{progress_bar(d.correct, d.answered, 5) if d.answered else BAR_EMPTY * 5} "
         f"`{d.number}` {clip(d.title, 45)}: {_accuracy_text(d.correct, d.answered)}"
@@ -266,6 +276,9 @@ def exam_sections(exam: ExamStats) -> list[Section]:
     if exam.objectives:
         weak = exam.objectives[0]
         weakest.append(f"➡️ Practise it: {quiz_suggestion(exam.exam_type, weak.objective_id)}")
+    successor = successor_line(exam.exam_type)
+    if successor:
+        weakest.append(successor)
     if exam.not_started:
         weakest.append(f"🆕 {plural(len(exam.not_started), 'objective')} not practised yet")
     if weakest:
@@ -275,13 +288,13 @@ def exam_sections(exam: ExamStats) -> list[Section]:
 
 def stats_embed(stats: UserStats, name: str, exam_type: str | None = None) -> discord.Embed:
     """``/stats``: accuracy per domain, weakest objectives first, what to practise next."""
-    scope = f" · {SHORT_NAMES.get(exam_type, exam_type)}" if exam_type else ""
+    scope = f" · {exam_label(exam_type)}" if exam_type else ""
     title = clip(f"📊 {safe_name(name, NAME_LIMIT)}'s study stats{scope}", TITLE_MAX)
     if stats.answered <= 0:
         if exam_type:
             text = (
-                f"No {SHORT_NAMES.get(exam_type, exam_type)} answers yet. "
-                f"Start with `/quiz start exam:{exam_choice_name(exam_type)}`!"
+                f"No {exam_label(exam_type)} answers yet. "
+                f"Start with {quiz_suggestion(exam_type)}!"
             )
         else:
             text = "You haven't answered any questions yet. Start with `/quiz start`!"

@@ -39,6 +39,7 @@ SHUTDOWN_GRACE_SECONDS = 3.0
 """How long shutdown waits for quiz runners to reach a wait before cancelling them."""
 
 EXAM_CHOICES = exam_choices()
+RETIRED_EXAM_CHOICES = exam_choices(retired=True)
 
 
 def _bot(interaction: discord.Interaction) -> CertQuestBot:
@@ -149,7 +150,8 @@ class NextButton(
     async def handle(self, interaction: discord.Interaction) -> None:
         bot = _bot(interaction)
         cog = bot.get_cog("Quiz")
-        assert isinstance(cog, QuizCog)
+        if not isinstance(cog, QuizCog):
+            raise RuntimeError("the Quiz cog is not loaded")
         if interaction.message is not None and interaction.message.flags.ephemeral:
             await cog.solo_next(interaction, self.session_id, self.index)
         else:
@@ -185,7 +187,8 @@ class QuizRunner:
             raise
         except Exception:
             log.exception(
-                "quiz runner failed session=%s channel=%s", self.session_id, self.channel_id
+                "quiz runner failed",
+                extra={"session_id": self.session_id, "channel_id": self.channel_id},
             )
         finally:
             self.cog.runners.pop(self.session_id, None)
@@ -251,7 +254,8 @@ class QuizRunner:
             )
         except discord.HTTPException:
             log.warning(
-                "could not edit question message %s (session %s)", live.message_id, self.session_id
+                "could not edit a question message",
+                extra={"message_id": live.message_id, "session_id": self.session_id},
             )
 
 
@@ -346,16 +350,18 @@ class QuizCog(commands.GroupCog, name="Quiz", group_name="quiz"):
                 return
             stale = quiz.deadline is not None and now - quiz.deadline > STALE_AFTER
             if stale:
-                log.info("closing stale quiz session=%s", quiz.session_id)
+                log.info("closing a stale quiz", extra={"session_id": quiz.session_id})
                 await self.finish_and_announce(
                     quiz.session_id, quiz.channel_id, disable_message=quiz.message_id
                 )
             else:
                 log.info(
-                    "resuming quiz session=%s phase=%s question=%s",
-                    quiz.session_id,
-                    quiz.phase,
-                    quiz.index + 1,
+                    "resuming a quiz",
+                    extra={
+                        "session_id": quiz.session_id,
+                        "phase": quiz.phase,
+                        "question": quiz.index + 1,
+                    },
                 )
                 self.start_runner(quiz.session_id, quiz.channel_id)
 
@@ -389,24 +395,29 @@ class QuizCog(commands.GroupCog, name="Quiz", group_name="quiz"):
 
     @app_commands.command(name="start", description="Start a quiz: group in a channel, or solo")
     @app_commands.describe(
-        exam="Which exam to study",
+        exam="Which exam to study (current exams)",
+        retired_exam="A retired exam instead (still playable; its history is kept)",
         objective="Only one objective (e.g. 2.3)",
         questions="How many questions (1–50, default 10)",
         seconds="Seconds per question in a group quiz (10–120, default 30)",
         mode="group: everyone in the channel plays; solo: just you, privately",
     )
-    @app_commands.choices(exam=EXAM_CHOICES)
+    @app_commands.choices(exam=EXAM_CHOICES, retired_exam=RETIRED_EXAM_CHOICES)
     async def start(
         self,
         interaction: discord.Interaction,
-        exam: app_commands.Choice[str],
+        exam: app_commands.Choice[str] | None = None,
+        retired_exam: app_commands.Choice[str] | None = None,
         objective: str | None = None,
         questions: app_commands.Range[int, 1, 50] = DEFAULT_QUESTIONS,
         seconds: app_commands.Range[int, 10, 120] = DEFAULT_SECONDS,
         mode: Literal["group", "solo"] | None = None,
     ) -> None:
         chosen = mode or ("group" if interaction.guild_id else "solo")
-        await self.start_quiz(interaction, exam.value, objective, questions, seconds, chosen)
+        exam_type = svc.chosen_exam(
+            exam.value if exam else None, retired_exam.value if retired_exam else None
+        )
+        await self.start_quiz(interaction, exam_type, objective, questions, seconds, chosen)
 
     async def start_quiz(
         self,
@@ -417,7 +428,8 @@ class QuizCog(commands.GroupCog, name="Quiz", group_name="quiz"):
         seconds: int,
         mode: str,
     ) -> None:
-        assert interaction.channel_id is not None
+        if interaction.channel_id is None:
+            raise RuntimeError("the interaction has no channel")
         async with unit_of_work(self.bot.sessions) as session:
             question = await svc.start_quiz(
                 session,
@@ -456,7 +468,9 @@ class QuizCog(commands.GroupCog, name="Quiz", group_name="quiz"):
     async def objective_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        exam = getattr(interaction.namespace, "exam", None)
+        exam = getattr(interaction.namespace, "exam", None) or getattr(
+            interaction.namespace, "retired_exam", None
+        )
         if not exam:
             return []
         try:
@@ -469,7 +483,8 @@ class QuizCog(commands.GroupCog, name="Quiz", group_name="quiz"):
 
     @app_commands.command(name="stop", description="Stop the quiz running in this channel")
     async def stop(self, interaction: discord.Interaction) -> None:
-        assert interaction.channel_id is not None
+        if interaction.channel_id is None:
+            raise RuntimeError("the interaction has no channel")
         can_manage = bool(interaction.permissions.manage_messages)
         running_here = next(
             (sid for sid, r in self.runners.items() if r.channel_id == interaction.channel_id),

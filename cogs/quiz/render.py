@@ -6,7 +6,7 @@ import discord
 
 from bot.quiz.rules import LETTERS, names_line
 from bot.quiz.service import QuestionView, QuizResults, RevealView
-from db.exams import SHORT_NAMES
+from db.exams import exam_label
 
 BLURPLE = discord.Colour(0x5865F2)
 GREEN = discord.Colour(0x57F287)
@@ -18,12 +18,24 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def domain_number(objective: str) -> str:
+    """``2.3`` → ``2.0``: the domain an objective belongs to."""
+    return objective.split(".", 1)[0] + ".0" if objective else "?"
+
+
 def question_title(v: QuestionView) -> str:
-    return f"Question {v.number}/{v.total} · {SHORT_NAMES[v.exam_type]} · {v.objective}"
+    """Exam and domain only: the objective (and its title) would point at the answer, so the
+    reveal names it, never the question."""
+    domain = domain_number(v.objective)
+    return f"Question {v.number}/{v.total} · {exam_label(v.exam_type)} · domain {domain}"
+
+
+def reveal_title(v: QuestionView) -> str:
+    return f"Question {v.number}/{v.total} · {exam_label(v.exam_type)} · objective {v.objective}"
 
 
 def question_embed(v: QuestionView) -> discord.Embed:
-    lines = [f"*{_clip(v.objective_title, 200)}*", "", f"**{v.text}**", ""]
+    lines = [f"**{v.text}**", ""]
     lines += [f"**{letter}.** {v.options[letter]}" for letter in LETTERS]
     if v.deadline is not None:
         lines += ["", f"⏱️ Answers close {discord.utils.format_dt(v.deadline, 'R')}"]
@@ -37,8 +49,8 @@ def question_embed(v: QuestionView) -> discord.Embed:
 
 def reveal_embed(r: RevealView) -> discord.Embed:
     v = r.question
-    lines = [f"*{_clip(v.objective_title, 200)}*", "", f"**{v.text}**"]
-    embed = discord.Embed(title=question_title(v), description="\n".join(lines), colour=GREEN)
+    lines = [f"**{v.text}**", "", f"📘 *{v.objective} {_clip(v.objective_title, 200)}*"]
+    embed = discord.Embed(title=reveal_title(v), description="\n".join(lines), colour=GREEN)
     for share in r.shares:
         mark = "✅" if share.letter == r.correct else "❌"
         name = f"{mark} {share.letter}. {_clip(v.options[share.letter], 200)}"
@@ -60,7 +72,7 @@ def reveal_embed(r: RevealView) -> discord.Embed:
 
 
 def results_embed(results: QuizResults) -> discord.Embed:
-    exam = SHORT_NAMES[results.exam_type]
+    exam = exam_label(results.exam_type)
     title = f"{exam} quiz — results"
     if results.stopped_early:
         title += f" (stopped after {results.asked}/{results.total})"

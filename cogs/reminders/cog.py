@@ -39,11 +39,10 @@ class RemindersCog(commands.GroupCog, name="Reminders", group_name="remind"):
             token = finished.followup_tokens.get(discord_id)
             if token is None:
                 continue
-            # the follow-up webhook of that click, as interaction.followup builds it
-            followup = discord.Webhook.from_state(
-                data={"id": application_id, "type": 3, "token": token},
-                state=self.bot._connection,
-            )
+            # the follow-up webhook of that click (an application webhook, as
+            # interaction.followup is), bound to the client so its view can be sent
+            followup = discord.Webhook.partial(application_id, token, client=self.bot)
+            followup.type = discord.WebhookType.application
             try:
                 await followup.send(OPT_IN_TEXT, view=opt_in_view(discord_id), ephemeral=True)
             except discord.HTTPException:

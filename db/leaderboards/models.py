@@ -38,6 +38,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.base import Base
+from db.models import EXAM_CHECK
 
 
 class BoardScore(Base):
@@ -98,6 +99,7 @@ class UserObjectiveStats(Base):
     __tablename__ = "user_objective_stats"
     __table_args__ = (
         CheckConstraint("correct >= 0 AND correct <= answered", name="correct_within_answered"),
+        CheckConstraint(EXAM_CHECK, name="exam_type_valid"),  # 0005: the registry's exams
     )
 
     user_id: Mapped[int] = mapped_column(

@@ -444,7 +444,7 @@ async def merge_users(session: AsyncSession, *, from_user_id: int, into_user_id:
     await session.execute(
         delete(UserObjectiveStats).where(UserObjectiveStats.user_id == from_user_id)
     )
-    log.info("merged board rows of user %d into user %d", from_user_id, into_user_id)
+    log.info("merged board rows", extra={"from_user_id": from_user_id, "user_id": into_user_id})
 
 
 async def remove_user(session: AsyncSession, *, user_id: int) -> None:

@@ -246,7 +246,8 @@ async def gather_award_inputs(session: AsyncSession, user_id: int) -> AwardInput
         catalog = fresh
         if not stale_exams:
             break
-    assert row is not None
+    if row is None:  # unreachable: a missing row returned None in the loop
+        raise RuntimeError(f"no stats row was read for user {user_id}")
     earned = row[8]
     ids = frozenset(int(a) for a in earned.split(",")) if earned else frozenset()
     return AwardInputs(_stats_of(row, exams), ids, catalog)

@@ -71,6 +71,9 @@ class ClickFacts:
     """(user_answer, is_correct) if this statement stored the click's answer."""
     existing: tuple[str, bool] | None
     """(user_answer, is_correct) of an answer stored before this statement."""
+    eligible: bool = False
+    """The statement's verdict: this click may be stored (``s.eligible``; the Python form is
+    ``bot.quiz.rules.answer_refusal`` with ``attempt_accepts``)."""
 
 
 _SQL = """
@@ -128,7 +131,7 @@ st AS (
 )
 SELECT s.ord, s.status, s.mode, coalesce(s.on_screen, false), s.question_id IS NULL,
        s.attempt_user_id, s.attempt_status,
-       ins.user_answer, ins.is_correct, ua.user_answer, ua.is_correct
+       ins.user_answer, ins.is_correct, ua.user_answer, ua.is_correct, s.eligible
 FROM s
 LEFT JOIN ins ON ins.quiz_attempt_id = s.attempt_id AND ins.question_id = s.question_id
 LEFT JOIN user_answers ua ON ua.quiz_attempt_id = s.attempt_id AND ua.question_id = s.question_id
@@ -161,7 +164,7 @@ async def record_known_clicks(
     )
     facts: list[ClickFacts] = []
     rows: list[tuple[Any, ...]] = [tuple(r) for r in result]
-    for _, status, mode, on_screen, gone, owner, attempt_status, ia, ic, ea, ec in rows:
+    for _, status, mode, on_screen, gone, owner, attempt_status, ia, ic, ea, ec, ok in rows:
         facts.append(
             ClickFacts(
                 status=status,
@@ -172,6 +175,7 @@ async def record_known_clicks(
                 attempt_status=attempt_status,
                 inserted=None if ia is None else (str(ia), bool(ic)),
                 existing=None if ea is None else (str(ea), bool(ec)),
+                eligible=bool(ok),
             )
         )
     return facts

@@ -23,12 +23,14 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.base import Base, UtcDateTime
+from db.models import EXAM_CHECK
 
 
 class QuizSession(Base):
     __tablename__ = "quiz_sessions"
     __table_args__ = (
         CheckConstraint("mode IN ('group', 'solo')", name="mode_valid"),
+        CheckConstraint(EXAM_CHECK, name="exam_type_valid"),  # 0005: the registry's exams
         CheckConstraint("status IN ('running', 'finished')", name="status_valid"),
         CheckConstraint("phase IN ('asking', 'revealed')", name="phase_valid"),
         CheckConstraint("current_index >= 0", name="current_index_nonnegative"),

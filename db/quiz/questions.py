@@ -13,35 +13,37 @@ from db.models import Question
 
 
 async def upsert_questions(session: AsyncSession, rows: Sequence[QuestionRow]) -> int:
-    """Insert or update by (exam_type, question_id); returns the number of rows written."""
-    if not rows:
-        return 0
-    values = [
-        {
-            "question_id": r.question_id,
-            "exam_type": r.exam_type,
-            "domain": r.objective,
-            "question_text": r.question_text,
-            "correct_answer": r.correct_answer,
-            "options": r.options,
-        }
-        for r in rows
-    ]
+    """Insert or update by (exam_type, question_id); returns the number of rows written.
+
+    A row without a difficulty (a v1 file) inserts the default 2 and, on update, keeps the
+    difficulty already stored."""
     written = 0
-    for start in range(0, len(values), 500):
-        chunk = values[start : start + 500]
-        stmt = insert(session, Question).values(chunk)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["exam_type", "question_id"],
-            set_={
-                "domain": stmt.excluded.domain,
-                "question_text": stmt.excluded.question_text,
-                "correct_answer": stmt.excluded.correct_answer,
-                "options": stmt.excluded.options,
-            },
-        )
-        await session.execute(stmt)
-        written += len(chunk)
+    for rated in (True, False):
+        group = [r for r in rows if (r.difficulty is not None) == rated]
+        for start in range(0, len(group), 500):
+            chunk = group[start : start + 500]
+            values = [
+                {
+                    "question_id": r.question_id,
+                    "exam_type": r.exam_type,
+                    "domain": r.objective,
+                    "question_text": r.question_text,
+                    "correct_answer": r.correct_answer,
+                    "options": r.options,
+                    "difficulty": r.difficulty if r.difficulty is not None else 2,
+                }
+                for r in chunk
+            ]
+            stmt = insert(session, Question).values(values)
+            updated = ["domain", "question_text", "correct_answer", "options"]
+            if rated:
+                updated.append("difficulty")
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["exam_type", "question_id"],
+                set_={column: stmt.excluded[column] for column in updated},
+            )
+            await session.execute(stmt)
+            written += len(chunk)
     return written
 
 
@@ -58,6 +60,7 @@ async def all_questions(session: AsyncSession, exam_type: str | None = None) -> 
             question_text=q.question_text,
             options=q.options,
             correct_answer=q.correct_answer,
+            difficulty=q.difficulty,
         )
         for q in result
     ]

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Question, User, UserAnswer
 from db.quiz.models import QuizPlayer, QuizSession
+from db.utc import as_aware, to_utc
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +32,56 @@ async def candidates(
     if objective:
         stmt = stmt.where(Question.domain == objective)
     return [(int(i), d or "") for i, d in await session.execute(stmt)]
+
+
+async def likely_players(
+    session: AsyncSession,
+    host_discord_id: int,
+    channel_id: int,
+    mode: str,
+    since: dt.datetime,
+) -> list[int]:
+    """The user ids a new quiz will most likely have: the host, and for a group quiz the
+    players of this channel's quizzes started since ``since``."""
+    players: set[int] = set()
+    host = (
+        await session.execute(select(User.id).where(User.discord_id == host_discord_id))
+    ).scalar_one_or_none()
+    if host is not None:
+        players.add(int(host))
+    if mode == "group":
+        stmt = (
+            select(QuizPlayer.user_id)
+            .join(QuizSession, QuizSession.id == QuizPlayer.session_id)
+            .where(QuizSession.channel_id == channel_id, QuizSession.question_started_at >= since)
+            .distinct()
+            .limit(500)
+        )
+        players.update(int(u) for (u,) in await session.execute(stmt))
+    return sorted(players)
+
+
+async def last_seen(
+    session: AsyncSession, user_ids: Sequence[int], question_ids: Sequence[int], since: dt.datetime
+) -> dict[int, dt.datetime]:
+    """question id → the last time one of ``user_ids`` answered it since ``since``."""
+    if not user_ids or not question_ids:
+        return {}
+    stmt = (
+        select(UserAnswer.question_id, func.max(UserAnswer.answered_at))
+        .where(
+            UserAnswer.user_id.in_(list(user_ids)),
+            UserAnswer.answered_at >= to_utc(since),
+            UserAnswer.question_id.in_(list(question_ids)),
+        )
+        .group_by(UserAnswer.question_id)
+    )
+    seen: dict[int, dt.datetime] = {}
+    for qid, when in await session.execute(stmt):
+        aware = as_aware(when)
+        if qid is not None and aware is not None:
+            seen[int(qid)] = aware
+    return seen
 
 
 async def objectives_with_questions(session: AsyncSession, exam_type: str) -> list[str]:

@@ -210,9 +210,8 @@ async def _run_fenced(session: AsyncSession, claim: Claim, values: dict[str, Any
     done = (await session.execute(stmt)).first() is not None
     if not done:
         log.warning(
-            "reminder claim of user %s (lease %s) was lost before its outcome was recorded",
-            claim.message.user_id,
-            claim.lease_until.isoformat(),
+            "a reminder claim was lost before its outcome was recorded",
+            extra={"user_id": claim.message.user_id, "lease_until": claim.lease_until.isoformat()},
         )
     return done
 

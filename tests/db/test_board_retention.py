@@ -48,7 +48,7 @@ def test_the_cutoffs_keep_this_period_and_the_ones_before_it() -> None:
     with pytest.raises(ValueError):
         retention.cutoffs(NOW, weeks=0, months=3)
     with pytest.raises(ValueError):
-        retention.cutoffs(dt.datetime(2026, 12, 2), weeks=8, months=3)  # naive: refused
+        retention.cutoffs(dt.datetime(2026, 12, 2), weeks=8, months=3)  # noqa: DTZ001  - refused
 
 
 async def test_the_scheduled_job_prunes_old_periods_and_keeps_current_and_all_time(
@@ -94,3 +94,16 @@ async def test_the_scheduled_job_prunes_old_periods_and_keeps_current_and_all_ti
     rows = (await session.execute(count)).scalar_one()
     assert await retention.prune(session, NOW, weeks=8, months=3) == 0
     assert (await session.execute(count)).scalar_one() == rows
+
+
+def test_the_bot_schedules_the_pruning_once_a_day() -> None:
+    from bot.core.settings import Settings
+    from bot.features import schedule_jobs
+
+    scheduler = Scheduler()
+    settings = Settings(board_retention_weeks=4, board_retention_months=2)
+    schedule_jobs(scheduler, OneSession(None), settings, lambda: NOW)  # type: ignore[arg-type]
+    job = scheduler.job(retention.JOB_ID)
+    assert job is not None
+    fields = {f.name: str(f) for f in job.trigger.fields}
+    assert (fields["hour"], fields["minute"]) == ("0", "17")  # once a day, 00:17 UTC

@@ -226,7 +226,7 @@ async def test_sweep_sends_each_due_reminder_once(
     assert sorted(sender.sent_ids()) == sorted([due, due_ny])
     assert report.sent == 2 and report.claimed == 2
     message = next(m for m in sender.sent if m.user_id == due)
-    assert "Your 12-day Security+ streak ends at midnight" in message.content
+    assert "Your 12-day Security+ (SY0-701) streak ends at midnight" in message.content
     assert message.nonce == nonce(due, TODAY) and message.exam_type == "security"
     assert message.button_exam == "security" and not message.final
     ny = next(m for m in sender.sent if m.user_id == due_ny)
@@ -572,7 +572,9 @@ async def test_dry_run_lists_who_and_why_and_changes_nothing(
     report = await sweep(sessions, None, now=NOW, dry_run=True, batch_size=1)
     assert report.dry_run and report.examined == 2 and report.would_send == 1
     lines = report.lines()
-    assert any(f"remind user {due} " in ln and "7-day Network+ streak" in ln for ln in lines)
+    assert any(
+        f"remind user {due} " in ln and "7-day Network+ (N10-009) streak" in ln for ln in lines
+    )
     assert any(f"skip user {studied}: studied today" in ln for ln in lines)
     assert "1 would be reminded" in lines[-1]
     assert await profile(sessions, due) == before

@@ -23,8 +23,8 @@ async def test_the_first_run_creates_and_seeds_the_database_then_plays(
     try:
         await bot.wait_ready(emu, commands=True, timeout=60)
         assert (tmp_path / "certquest.sqlite3").is_file()
-        reply = await emu.member("newcomer").slash("quiz", "start", exam="a1102", questions=2)
-        assert reply.embeds[0]["title"].startswith("Question 1/2 · A+ Core 2")
+        reply = await emu.member("newcomer").slash("quiz", "start", exam="a1202", questions=2)
+        assert reply.embeds[0]["title"].startswith("Question 1/2 · A+ Core 2 (220-1202)")
         emu.assert_no_violations()
     finally:
         await bot.stop()

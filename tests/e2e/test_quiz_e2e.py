@@ -54,7 +54,7 @@ async def test_three_members_play_a_group_quiz_to_the_end(
     ids = {"Alice": alice.id, "Bob": bob.id, "Carol": carol.id}
     for number in (1, 2, 3):
         title = message.embeds[0]["title"]
-        assert title.startswith(f"Question {number}/3 · Security+ · ")
+        assert title.startswith(f"Question {number}/3 · Security+ (SY0-701) · domain ")
         assert [b["label"] for b in message.buttons()] == ["A", "B", "C", "D", "Skip ▶"]
         right = await correct_letter(db, message)
 

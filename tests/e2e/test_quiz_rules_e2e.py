@@ -23,7 +23,7 @@ async def test_second_quiz_in_a_channel_and_stopping_rules(
     start = await alice.slash("quiz", "start", exam="network", questions=5, seconds=60)
     question = start.message
 
-    second = await bob.slash("quiz", "start", exam="a1101")
+    second = await bob.slash("quiz", "start", exam="a1201")
     assert second.ephemeral
     assert "already running in this channel (started by Alice)" in second.content
     assert "/quiz stop" in second.content
@@ -57,7 +57,7 @@ async def test_a_restart_mid_question_loses_and_duplicates_nothing(
     first = await certquest()
     alice, bob = emu.member("alice"), emu.member("bob")
     channel = emu.default_guild.text_channels()[0]
-    start = await alice.slash("quiz", "start", exam="a1102", questions=2, seconds=60)
+    start = await alice.slash("quiz", "start", exam="a1202", questions=2, seconds=60)
     question = start.message
     right = await correct_letter(db, question)
     await alice.click(question, right)

@@ -63,7 +63,7 @@ async def test_the_reminder_dm_names_the_streak_and_its_button_starts_a_solo_qui
 
     await run_sweep(emu, bot_db_url, tmp_path, TOMORROW_10_UTC, "first")
     (dm,) = dms_to(emu, alice)
-    assert "Your 1-day Network+ streak ends at midnight" in dm.content  # type: ignore[attr-defined]
+    assert "Your 1-day Network+ (N10-009) streak ends at midnight" in dm.content  # type: ignore[attr-defined]
     button = dm.buttons()[0]  # type: ignore[attr-defined]
 
     # the same day again, or a second process: nobody is reminded twice

@@ -68,7 +68,8 @@ async def start_shard(emu: Emulator, bot_db_url: str, tmp_path: Path) -> AsyncIt
 
 def created_accounts(proc: BotProcess) -> set[int]:
     """Discord ids of the accounts this process created (bot.accounts.service logs each one)."""
-    return {int(d) for d in re.findall(r"for Discord user (\d+)", proc.log_text())}
+    created = r"created an account for a Discord user .*?discord_id=(\d+)"
+    return {int(d) for d in re.findall(created, proc.log_text())}
 
 
 def telemetry(proc: BotProcess, user: Actor) -> list[str]:
@@ -164,7 +165,7 @@ async def test_two_processes_split_the_shards_and_share_one_database(
     (dm,) = dms_to(emu, owl)  # exactly one DM
     reports = [re.findall(r"(\d+) sent", proc.log_text()) for proc in sweeps]
     assert sorted(int(n) for found in reports for n in found[-1:]) == [0, 1], reports
-    assert "Your 1-day Network+ streak ends at midnight" in dm.content
+    assert "Your 1-day Network+ (N10-009) streak ends at midnight" in dm.content
     sent = emu.calls.filter("POST", "/channels/{channel_id}/messages", status=200)
     assert [c.path for c in sent].count(f"/channels/{emu.dm_channel(owl).id}/messages") == 1
     assert await db.scalar(

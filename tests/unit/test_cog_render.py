@@ -399,13 +399,14 @@ def test_stats_for_every_exam_with_long_objective_titles_fit_discord() -> None:
     embed = stats_embed(stats, NAME_32)
 
     assert_sendable(embed)
-    assert len(embed.fields) == 8  # per exam: domains, weakest objectives
+    assert len(embed.fields) == 2 * len(exams())  # per exam: domains, weakest objectives
     weakest_fields = [f for f in embed.fields if "weakest" in (f.name or "")]
     for field, exam in zip(weakest_fields, stats.exams, strict=True):
         first = exam.objectives[0]
         assert first.accuracy == min(o.accuracy for o in exam.objectives)
         assert (field.value or "").startswith(f"`{first.objective_id}` ")
-        suggestion = f"/quiz start exam:{exam_choice_name(exam.exam_type)} objective:"
+        option = "retired_exam" if exams()[exam.exam_type].retired() else "exam"
+        suggestion = f"/quiz start {option}:{exam_choice_name(exam.exam_type)} objective:"
         assert f"{suggestion}{first.objective_id}`" in (field.value or "")
 
 
@@ -418,7 +419,7 @@ def test_stats_for_one_exam_suggest_practising_its_weakest_objective() -> None:
     text = text_of(embed)
 
     assert_sendable(embed)
-    assert embed.title == "📊 alice's study stats · Security+"
+    assert embed.title == "📊 alice's study stats · Security+ (SY0-701)"
     assert "Overall: **50%** (5/10) correct" in text
     assert "`/quiz start exam:Security+ (SY0-701) objective:2.2`" in text
     lines = next(f.value or "" for f in embed.fields if "weakest" in (f.name or "")).splitlines()
@@ -433,7 +434,7 @@ def test_stats_with_nothing_answered_say_how_to_start() -> None:
 
     assert "haven't answered any questions yet" in (stats_embed(empty, "a").description or "")
     text = stats_embed(one_exam, "a", "network").description or ""
-    assert "No Network+ answers yet" in text and "exam:Network+ (N10-009)" in text
+    assert "No Network+ (N10-009) answers yet" in text and "exam:Network+ (N10-009)" in text
 
 
 # --- /leaderboard ------------------------------------------------------------------------------
@@ -503,9 +504,9 @@ def test_exam_and_streak_boards_show_their_own_units() -> None:
     streak_page = board_page(board="streak", entries=(streak_entry,))
 
     exam_embed = leaderboard_embed(exam_page, "🌐 Global")
-    assert exam_embed.title == "🏆 Network+ exam scores · All time"
+    assert exam_embed.title == "🏆 Network+ (N10-009) exam scores · All time"
     assert "— 87.25% avg · 4 quizzes" in (exam_embed.description or "")
-    assert "at least 3 Network+ quizzes" in (exam_embed.fields[0].value or "")
+    assert "at least 3 Network+ (N10-009) quizzes" in (exam_embed.fields[0].value or "")
     assert "resets" not in (exam_embed.description or "")
     assert "— 1 day" in (leaderboard_embed(streak_page, "x").description or "")
 

@@ -184,3 +184,45 @@ def test_the_build_context_leaves_out_secrets_tests_and_caches() -> None:
     assert {".env", ".git", ".venv", "tests"} <= ignored
     copies = [rest for word, rest in dockerfile_instructions() if word in ("COPY", "ADD")]
     assert not any(".env" in c for c in copies)
+
+
+def _locked(name: str) -> dict[str, str]:
+    pins = {}
+    for line in (ROOT / "requirements" / name).read_text().splitlines():
+        if "==" in line and not line.startswith(("#", " ")):
+            package, version = line.split("==", 1)
+            pins[package.strip().lower().replace("_", "-").replace(".", "-")] = version.strip()
+    return pins
+
+
+def _requirement_names(specs: list[str]) -> set[str]:
+    import re
+
+    names = set()
+    for spec in specs:
+        name = re.split(r"[<>=!~;\[ ]", spec, maxsplit=1)[0]
+        if name != "certquest":
+            names.add(name.lower().replace("_", "-").replace(".", "-"))
+    return names
+
+
+def test_every_dependency_is_pinned_in_the_locks() -> None:
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    runtime = _requirement_names(project["dependencies"])
+    extras = project["optional-dependencies"]
+    dev = runtime | _requirement_names(extras["dev"]) | _requirement_names(extras["bench"])
+    assert runtime - _locked("runtime.lock").keys() == set()
+    assert dev - _locked("dev.lock").keys() == set()
+    shared = _locked("runtime.lock").keys() & _locked("dev.lock").keys()
+    assert {p for p in shared if _locked("runtime.lock")[p] != _locked("dev.lock")[p]} == set()
+
+
+def test_ci_the_run_script_and_the_image_install_from_the_locks() -> None:
+    assert "requirements/dev.lock" in (ROOT / "scripts" / "test.sh").read_text()
+    assert "requirements/runtime.lock" in (ROOT / "scripts" / "run.sh").read_text()
+    assert "runtime.lock" in (ROOT / "Dockerfile").read_text()
+    assert "bash scripts/test.sh" in (ROOT / ".ci" / "run").read_text() or "scripts/test.sh" in (
+        ROOT / ".ci" / "run"
+    ).read_text()

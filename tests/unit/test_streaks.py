@@ -154,7 +154,7 @@ def test_unknown_zone_falls_back_to_utc_and_naive_times_are_rejected() -> None:
     assert local_date(utc(2026, 3, 1, 23, 30), "Mars/Olympus_Mons") == D(2026, 3, 1)
     assert local_date(utc(2026, 3, 1, 23, 30), None) == D(2026, 3, 1)
     with pytest.raises(ValueError):
-        local_date(dt.datetime(2026, 3, 1, 12, 0), "UTC")
+        local_date(dt.datetime(2026, 3, 1, 12, 0), "UTC")  # noqa: DTZ001  - naive on purpose
 
 
 def test_effective_streak_shows_zero_once_a_day_was_missed() -> None:
