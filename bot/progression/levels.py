@@ -6,7 +6,7 @@ rounded down. Achievement rewards are added on top, unmultiplied.
 Levels follow a MEE6-style curve: going from level ``L`` to ``L + 1`` costs
 ``5 L² + 50 L + 100`` XP, and level 1 starts at 0 XP. ``xp_for`` (the XP at which a level
 starts) and ``level_for`` (the level of a total) are exact inverses on level starts, and both
-are monotone; tests/unit/test_progression.py proves it with hypothesis.
+are monotone; tests/unit/progression/test_progression.py proves it with hypothesis.
 """
 
 from __future__ import annotations

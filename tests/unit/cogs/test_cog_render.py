@@ -426,6 +426,23 @@ def test_stats_for_one_exam_suggest_practising_its_weakest_objective() -> None:
     assert [line.split("`")[1] for line in lines[:3]] == ["2.2", "3.1", "1.1"]
 
 
+def test_stats_of_a_retired_exam_name_its_retirement_and_suggest_the_successor() -> None:
+    exam = exams()["a1101"]
+    old = exam_stats(exam, [("1.1", 4, 3), ("2.2", 4, 1)])
+    stats = StudyStats(user_id=1, answered=8, correct=4, exams=(old,))
+
+    embed = stats_embed(stats, "alice", "a1101")
+    text = text_of(embed)
+
+    assert_sendable(embed)
+    assert embed.title == "📊 alice's study stats · A+ Core 1 (220-1101) (retired 2025-09-25)"
+    assert "`/quiz start retired_exam:A+ Core 1 (220-1101) (retired 2025-09-25) objective:2.2`" in (
+        text
+    )
+    assert "220-1101 retired on 2025-09-25; study its successor: " in text
+    assert "`/quiz start exam:A+ Core 1 (220-1201)`" in text
+
+
 def test_stats_with_nothing_answered_say_how_to_start() -> None:
     empty = StudyStats(user_id=1, answered=0, correct=0, exams=())
     one_exam = StudyStats(

@@ -18,7 +18,7 @@ from db.engine import create_sessionmaker, unit_of_work
 from db.models import Question, QuizAttempt, User, UserAnswer
 from db.quiz.group_answers import KnownClick, record_known_clicks
 from db.quiz.models import QuizSession
-from tests.db.test_answer_batcher import World
+from tests.db.quiz.test_answer_batcher import World
 
 pytestmark = pytest.mark.postgres_only  # the one-statement path exists on PostgreSQL only
 

@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.scheduler import Scheduler
 from bot.leaderboards import retention
 from db.leaderboards.models import BoardHistogram, BoardScore
-from tests.db.test_leaderboards import Players, lines
-from tests.db.test_leaderboards import players as players  # the fixture
+from tests.db.leaderboards.test_leaderboards import Players, lines
+from tests.db.leaderboards.test_leaderboards import players as players  # the fixture
 
 NOW = dt.datetime(2026, 12, 2, 12, 0, tzinfo=dt.UTC)  # a Wednesday
 

@@ -35,7 +35,7 @@ UTC = dt.UTC
 NOW = dt.datetime(2032, 2, 14, 20, 0, tzinfo=UTC)
 TODAY = NOW.date()
 LEASE = dt.timedelta(minutes=5)
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 class RecordingSender:

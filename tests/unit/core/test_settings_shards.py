@@ -14,7 +14,7 @@ from bot.app import CertQuestBot
 from bot.cli import main
 from bot.core.settings import SettingsError, load_settings
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture(autouse=True)

@@ -18,7 +18,7 @@ import yaml  # type: ignore[import-untyped]  # no stubs in the dev extra
 from bot.cli import build_parser
 from bot.core.settings import load_settings
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture(scope="module")
