@@ -33,6 +33,7 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.leaderboard.cog",
     "cogs.account.cog",
     "cogs.reminders.cog",
+    "cogs.review.cog",
     "cogs.core.telemetry",
 )
 

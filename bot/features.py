@@ -13,12 +13,14 @@ from bot.core.scheduler import Scheduler
 from bot.core.settings import Settings
 from bot.leaderboards import retention
 from bot.reminders import store as reminder_store
+from bot.review import service as review_service
 
 
 def register() -> None:
     """Idempotent: registering twice changes nothing."""
     hooks.next_reminder_after_study = reminder_store.next_after_study
     hooks.on_timezone_changed(reminder_store.reschedule_for_timezone)
+    hooks.on_answers_final(review_service.record_final_answers)
 
 
 def schedule_jobs(

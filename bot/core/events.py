@@ -7,9 +7,22 @@ listener reaches back into the feature that sent it.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 QUIZ_FINISHED = "quiz_finished"
+
+
+@dataclass(frozen=True, slots=True)
+class FinalAnswer:
+    """One member's stored answer to one question of a finished quiz (``hooks.answers_final``)."""
+
+    user_id: int
+    question_id: int
+    exam_type: str
+    objective: str | None
+    correct: bool
+    answered_at: dt.datetime
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,9 @@ and the caller looks it up:
   DM's button uses it).
 - ``next_reminder_after_study``: the reminders feature says when a member who just studied is
   next reminded; the quiz feature folds it into the finish's one profile UPDATE.
+- ``question_set``: the quiz feature runs a private quiz of given questions (``/review``).
+- ``answers_final``: features that learn from every answer (the review deck) take a finished
+  quiz's answers in the finish's own unit of work, for all players at once.
 - ``timezone_changed``: features whose schedules follow a member's time zone (reminders)
   recompute them in the same unit of work as the change (the profile feature calls them).
 
@@ -17,13 +20,26 @@ Events that need no answer go through ``bot.dispatch`` instead (``bot.core.event
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.events import FinalAnswer
 from db.reminders.records import ReminderState
+
+
+class QuestionSetStarter(Protocol):
+    """Run a private quiz of exactly these questions for an interaction (``/review``)."""
+
+    def __call__(
+        self, interaction: Any, exam_type: str, question_ids: Sequence[int], intro: str
+    ) -> Awaitable[None]: ...
+
+
+AnswersListener = Callable[[AsyncSession, Sequence[FinalAnswer], dt.datetime], Awaitable[None]]
+"""(session, the finished quiz's answers, now): same transaction as the finish."""
 
 
 class SoloQuizStarter(Protocol):
@@ -45,6 +61,19 @@ class Hooks:
     solo_quiz: SoloQuizStarter | None = None
     timezone_listeners: list[TimezoneListener] = field(default_factory=list)
     next_reminder_after_study: NextReminderAfterStudy | None = None
+    question_set: QuestionSetStarter | None = None
+    answers_listeners: list[AnswersListener] = field(default_factory=list)
+
+    def on_answers_final(self, listener: AnswersListener) -> None:
+        if listener not in self.answers_listeners:
+            self.answers_listeners.append(listener)
+
+    async def answers_final(
+        self, session: AsyncSession, answers: Sequence[FinalAnswer], now: dt.datetime
+    ) -> None:
+        """A quiz finished: its stored answers are final (the review deck schedules them)."""
+        for listener in self.answers_listeners:
+            await listener(session, answers, now)
 
     def on_timezone_changed(self, listener: TimezoneListener) -> None:
         if listener not in self.timezone_listeners:

@@ -11,6 +11,7 @@ import datetime as dt
 import logging
 import random
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import delete
@@ -18,6 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.accounts.service import get_or_create_account
 from bot.core.errors import BotError, Conflict, InvalidInput, NotAllowed, NotFound
+from bot.core.events import FinalAnswer
+from bot.core.hooks import hooks
 from bot.quiz.records import FinishResult, finish_attempt, record_answer, start_attempt
 from bot.quiz.rules import (
     MAX_QUESTIONS,
@@ -166,7 +169,10 @@ async def start_quiz(
     mode: str,
     now: dt.datetime,
     rng: random.Random | None = None,
+    question_ids: Sequence[int] | None = None,
 ) -> QuestionView:
+    """Start a quiz: drawn from the bank, or of exactly ``question_ids`` (a review set, in
+    that order; those not in the exam's bank any more are left out)."""
     exam = exams().get(exam_type)
     if exam is None:
         raise InvalidInput("Pick an exam from the list of `/quiz start`.")
@@ -188,11 +194,17 @@ async def start_quiz(
     if not pool:
         where = f"objective {objective}" if objective else exam.short_name
         raise NotFound(f"There are no questions for {where} yet.")
-    since = now - RECENTLY_SEEN
-    players = await q.likely_players(session, host_discord_id, channel_id, mode, since)
-    last_seen = await q.last_seen(session, players, [qid for qid, _ in pool], since)
-    rng = rng or random.Random()  # noqa: S311  - quiz shuffling, not security
-    drawn = draw_questions(pool, count, rng, last_seen)
+    if question_ids is not None:
+        in_bank = {qid for qid, _ in pool}
+        drawn = [qid for qid in dict.fromkeys(question_ids) if qid in in_bank][:count]
+        if not drawn:
+            raise NotFound("None of those questions is in the bank any more.")
+    else:
+        since = now - RECENTLY_SEEN
+        players = await q.likely_players(session, host_discord_id, channel_id, mode, since)
+        last_seen = await q.last_seen(session, players, [qid for qid, _ in pool], since)
+        rng = rng or random.Random()  # noqa: S311  - quiz shuffling, not security
+        drawn = draw_questions(pool, count, rng, last_seen)
     row = await q.insert_session(
         session,
         mode=mode,
@@ -443,6 +455,13 @@ async def finish_quiz(
                 result,
             )
         )
+    # the answers are final: the features that learn from them (the review deck) take them
+    # now, in this unit of work, for every player at once
+    answers = [
+        FinalAnswer(u, qid, exam, objective, correct, at)
+        for u, qid, exam, objective, correct, at in await q.final_answers(session, session_id)
+    ]
+    await hooks.answers_final(session, answers, now)
     order = {st.user_id: i for i, st in enumerate(rank_players([r.standing for r in results]))}
     results.sort(key=lambda r: order[r.standing.user_id])
     ask: list[int] = []

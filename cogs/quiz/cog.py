@@ -7,6 +7,7 @@ import contextlib
 import datetime as dt
 import logging
 import re
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 import discord
@@ -276,6 +277,7 @@ class QuizCog(commands.GroupCog, name="Quiz", group_name="quiz"):
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(AnswerButton, NextButton)
         hooks.solo_quiz = self.start_solo_quiz
+        hooks.question_set = self.start_question_set
         if not self.bot.sync_only:
             self._resume_task = asyncio.create_task(self.resume_running_quizzes())
 
@@ -305,6 +307,8 @@ class QuizCog(commands.GroupCog, name="Quiz", group_name="quiz"):
         self.bot.remove_dynamic_items(AnswerButton, NextButton)
         if hooks.solo_quiz == self.start_solo_quiz:
             hooks.solo_quiz = None
+        if hooks.question_set == self.start_question_set:
+            hooks.question_set = None
         await self.halt()
 
     def remember_click(self, session_id: int, interaction: discord.Interaction) -> None:
@@ -427,6 +431,9 @@ class QuizCog(commands.GroupCog, name="Quiz", group_name="quiz"):
         questions: int,
         seconds: int,
         mode: str,
+        *,
+        question_ids: Sequence[int] | None = None,
+        intro: str | None = None,
     ) -> None:
         if interaction.channel_id is None:
             raise RuntimeError("the interaction has no channel")
@@ -443,10 +450,14 @@ class QuizCog(commands.GroupCog, name="Quiz", group_name="quiz"):
                 seconds=seconds,
                 mode=mode,
                 now=self.bot.clock(),
+                question_ids=question_ids,
             )
         ephemeral = question.mode == "solo"
         response = await interaction.response.send_message(
-            embed=question_embed(question), view=question_buttons(question), ephemeral=ephemeral
+            content=intro,
+            embed=question_embed(question),
+            view=question_buttons(question),
+            ephemeral=ephemeral,
         )
         if question.mode == "group":
             message_id = response.message_id
@@ -463,6 +474,26 @@ class QuizCog(commands.GroupCog, name="Quiz", group_name="quiz"):
         if exam_type is None:
             raise BotError("Which exam? Start with `/quiz start` and pick one.")
         await self.start_quiz(interaction, exam_type, None, questions, DEFAULT_SECONDS, "solo")
+
+    async def start_question_set(
+        self,
+        interaction: discord.Interaction,
+        exam_type: str,
+        question_ids: Sequence[int],
+        intro: str,
+    ) -> None:
+        """Entry point for other features (``bot.core.hooks``: ``/review``): a private quiz
+        of exactly these questions, in this order, restart-safe like any solo quiz."""
+        await self.start_quiz(
+            interaction,
+            exam_type,
+            None,
+            len(question_ids),
+            DEFAULT_SECONDS,
+            "solo",
+            question_ids=question_ids,
+            intro=intro,
+        )
 
     @start.autocomplete("objective")
     async def objective_autocomplete(

@@ -234,6 +234,34 @@ async def players(session: AsyncSession, session_id: int) -> list[QuizPlayer]:
     return list((await session.execute(stmt)).scalars())
 
 
+async def final_answers(
+    session: AsyncSession, session_id: int
+) -> list[tuple[int, int, str, str | None, bool, dt.datetime]]:
+    """Every stored answer of this quiz's players: (user id, question id, exam type,
+    objective, is correct, answered at), in one query."""
+    stmt = (
+        select(
+            UserAnswer.user_id,
+            UserAnswer.question_id,
+            Question.exam_type,
+            Question.domain,
+            UserAnswer.is_correct,
+            UserAnswer.answered_at,
+        )
+        .join(QuizPlayer, QuizPlayer.attempt_id == UserAnswer.quiz_attempt_id)
+        .join(Question, Question.id == UserAnswer.question_id)
+        .where(QuizPlayer.session_id == session_id)
+        .order_by(UserAnswer.user_id, UserAnswer.question_id)
+    )
+    out: list[tuple[int, int, str, str | None, bool, dt.datetime]] = []
+    for user_id, question_id, exam_type, objective, correct, at in await session.execute(stmt):
+        when = as_aware(at)
+        if user_id is None or question_id is None or when is None:
+            continue
+        out.append((int(user_id), int(question_id), str(exam_type), objective, bool(correct), when))
+    return out
+
+
 async def discord_ids(session: AsyncSession, user_ids: Sequence[int]) -> dict[int, int]:
     """user id → Discord id, in one query (players of a finishing quiz)."""
     if not user_ids:
