@@ -91,6 +91,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     from bot import commands_cli as c
+    from bot.features import register
+
+    register()  # every process (bot, reminder sweep, CLI) wires the features the same way
 
     if args.command == "run":
         if not settings.discord_token:

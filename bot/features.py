@@ -21,6 +21,7 @@ def register() -> None:
     hooks.next_reminder_after_study = reminder_store.next_after_study
     hooks.on_timezone_changed(reminder_store.reschedule_for_timezone)
     hooks.on_answers_final(review_service.record_final_answers)
+    hooks.cards_due_counter = review_service.cards_due_today
 
 
 def schedule_jobs(

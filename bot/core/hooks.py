@@ -8,6 +8,8 @@ and the caller looks it up:
   DM's button uses it).
 - ``next_reminder_after_study``: the reminders feature says when a member who just studied is
   next reminded; the quiz feature folds it into the finish's one profile UPDATE.
+- ``cards_due`` and ``review_starter``: the review feature counts a member's due cards (the
+  reminder DM says how many) and starts their ``/review`` (the DM's button).
 - ``question_set``: the quiz feature runs a private quiz of given questions (``/review``).
 - ``answers_final``: features that learn from every answer (the review deck) take a finished
   quiz's answers in the finish's own unit of work, for all players at once.
@@ -42,6 +44,18 @@ AnswersListener = Callable[[AsyncSession, Sequence[FinalAnswer], dt.datetime], A
 """(session, the finished quiz's answers, now): same transaction as the finish."""
 
 
+CardsDueCounter = Callable[
+    [AsyncSession, Sequence[tuple[int, str]], dt.datetime], Awaitable[dict[int, int]]
+]
+"""(session, [(user id, IANA zone)], now) → user id → cards due by the end of their today."""
+
+
+class ReviewStarter(Protocol):
+    """Start the member's ``/review`` with its defaults (the reminder DM's button)."""
+
+    def __call__(self, interaction: Any) -> Awaitable[None]: ...
+
+
 class SoloQuizStarter(Protocol):
     def __call__(
         self, interaction: Any, exam_type: str | None, *, questions: int
@@ -62,6 +76,16 @@ class Hooks:
     timezone_listeners: list[TimezoneListener] = field(default_factory=list)
     next_reminder_after_study: NextReminderAfterStudy | None = None
     question_set: QuestionSetStarter | None = None
+    cards_due_counter: CardsDueCounter | None = None
+    review_starter: ReviewStarter | None = None
+
+    async def cards_due(
+        self, session: AsyncSession, members: Sequence[tuple[int, str]], now: dt.datetime
+    ) -> dict[int, int]:
+        """user id → review cards due by the end of their local today (0 without a deck)."""
+        if self.cards_due_counter is None or not members:
+            return {}
+        return await self.cards_due_counter(session, members, now)
     answers_listeners: list[AnswersListener] = field(default_factory=list)
 
     def on_answers_final(self, listener: AnswersListener) -> None:

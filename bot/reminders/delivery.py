@@ -56,6 +56,8 @@ DEFAULT_MAX_PER_SECOND = 40.0
 
 QUIZ_BUTTON_TEMPLATE = r"cq:remind:quiz:(?P<exam>[a-z0-9]+)"
 OPT_IN_TEMPLATE = r"cq:remind:optin:(?P<answer>yes|no):(?P<user>[0-9]+)"
+REVIEW_BUTTON_ID = "cq:remind:review"
+REVIEW_UNAVAILABLE = "Reviews aren't available right now — try `/review` in a moment."
 QUIZ_UNAVAILABLE = "Quizzes aren't available right now — try `/quiz` in a server in a moment."
 
 
@@ -204,10 +206,49 @@ class ReminderOptInButton(
         )
 
 
-def reminder_view(exam: str = ANY_EXAM) -> discord.ui.View:
-    """The DM's view. Fully dynamic: discord.py keeps nothing per sent message."""
+class ReminderReviewButton(
+    SafeDynamicItem,
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
+    template=REVIEW_BUTTON_ID,
+):
+    """ "Review my due cards" under a reminder DM when the member has cards due: the review
+    feature's ``review_starter`` (``bot.core.hooks``) starts their ``/review``."""
+
+    def __init__(self, cards_due: int = 0) -> None:
+        label = "Review my due cards" if cards_due <= 0 else f"Review {cards_due} due card(s)"
+        super().__init__(
+            discord.ui.Button(
+                label=label[:80],
+                style=discord.ButtonStyle.primary,
+                emoji="🔁",
+                custom_id=REVIEW_BUTTON_ID,
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> Self:
+        return cls()
+
+    async def handle(self, interaction: discord.Interaction[Any]) -> None:
+        if hooks.review_starter is None:
+            raise BotError(REVIEW_UNAVAILABLE)
+        await hooks.review_starter(interaction)
+
+
+def reminder_view(exam: str = ANY_EXAM, cards_due: int = 0) -> discord.ui.View:
+    """The DM's view: review the due cards when there are some, else a short quiz. Fully
+    dynamic: discord.py keeps nothing per sent message."""
     view = discord.ui.View(timeout=None)
-    view.add_item(ReminderQuizButton(exam))
+    if cards_due > 0:
+        view.add_item(ReminderReviewButton(cards_due))
+    else:
+        view.add_item(ReminderQuizButton(exam))
     return view
 
 
@@ -220,7 +261,7 @@ def opt_in_view(discord_id: int) -> discord.ui.View:
 
 def register_reminder_items(client: discord.Client) -> None:
     """Call once in ``setup_hook`` so the buttons work after a restart."""
-    client.add_dynamic_items(ReminderQuizButton, ReminderOptInButton)
+    client.add_dynamic_items(ReminderQuizButton, ReminderOptInButton, ReminderReviewButton)
 
 
 class DiscordReminderSender:
@@ -252,7 +293,7 @@ class DiscordReminderSender:
         channel = self.client.get_partial_messageable(channel_id, type=discord.ChannelType.private)
         await channel.send(
             reminder.content,
-            view=reminder_view(reminder.button_exam),
+            view=reminder_view(reminder.button_exam, reminder.cards_due),
             nonce=reminder.nonce,
             allowed_mentions=discord.AllowedMentions.none(),
         )

@@ -285,15 +285,22 @@ def exam_name(exam_type: str | None) -> str | None:
     return exam_label(exam_type) if exam_type in SHORT_NAMES else None
 
 
-def reminder_text(streak: int, exam_type: str | None, *, final: bool) -> str:
-    """The DM: the streak at risk, the exam if known, and the pause notice on the last one."""
+def reminder_text(
+    streak: int, exam_type: str | None, *, final: bool, cards_due: int = 0
+) -> str:
+    """The DM: the streak at risk, the exam if known, the review cards due today, and the
+    pause notice on the last one."""
     days = f"{streak}-day"
     exam = exam_name(exam_type)
     what = f"{days} {exam} streak" if exam else f"{days} study streak"
-    lines = [
-        f"🔥 Your {what} ends at midnight.",
-        f"A quick {QUIZ_QUESTIONS}-question quiz keeps it alive — press the button to start.",
-    ]
+    lines = [f"🔥 Your {what} ends at midnight."]
+    if cards_due > 0:
+        cards = "1 review card is" if cards_due == 1 else f"{cards_due} review cards are"
+        lines.append(f"{cards} due today — press the button to review them and keep it alive.")
+    else:
+        lines.append(
+            f"A quick {QUIZ_QUESTIONS}-question quiz keeps it alive — press the button to start."
+        )
     if final:
         lines.append(
             f"That's {ETIQUETTE_LIMIT} reminders in a row without a study session, so "

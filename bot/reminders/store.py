@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import to_utc, utcnow
 from bot.core.errors import NotFound
+from bot.core.hooks import hooks
 from bot.reminders.rules import (
     DEFAULT_HOUR,
     REASON_NO_DISCORD_ACCOUNT,
@@ -47,7 +48,9 @@ log = logging.getLogger(__name__)
 NO_PROFILE = "You don't have a CertQuest profile yet — finish a quiz first."
 
 
-def build_message(candidate: Candidate, decision: Decision) -> ReminderMessage:
+def build_message(
+    candidate: Candidate, decision: Decision, cards_due: int = 0
+) -> ReminderMessage:
     if candidate.discord_id is None:
         raise ValueError("a reminder needs the user's Discord account")
     final = is_final_reminder(candidate.unanswered)
@@ -59,8 +62,11 @@ def build_message(candidate: Candidate, decision: Decision) -> ReminderMessage:
         streak=decision.streak,
         exam_type=candidate.last_exam,
         final=final,
-        content=reminder_text(decision.streak, candidate.last_exam, final=final),
+        content=reminder_text(
+            decision.streak, candidate.last_exam, final=final, cards_due=cards_due
+        ),
         nonce=nonce(candidate.user_id, decision.local_date),
+        cards_due=cards_due,
     )
 
 
@@ -128,6 +134,7 @@ async def claim_batch(
             ),
             disable,
         )
+    won: list[tuple[Candidate, Decision]] = []
     for day, group in due.items():
         by_id = {c.user_id: (c, d) for c, d in group}
         claimed = await session.execute(
@@ -140,19 +147,24 @@ async def claim_batch(
             .returning(P.user_id)
             .execution_options(**NO_SYNC)
         )
-        for user_id in claimed.scalars():
-            c, d = by_id[int(user_id)]
-            if c.state.hour is None or d.next_at is None:
-                raise RuntimeError(f"claimed reminder of user {user_id} has no hour or time")
-            batch.claims.append(
-                Claim(
-                    message=build_message(c, d),
-                    lease_until=lease_until,
-                    next_at=d.next_at,
-                    timezone=c.state.timezone,
-                    hour=c.state.hour,
-                )
+        won.extend(by_id[int(user_id)] for user_id in claimed.scalars())
+    # how many review cards each claimed member has due today (the review feature's count,
+    # through bot.core.hooks; one query for the batch)
+    due_cards = await hooks.cards_due(
+        session, [(c.user_id, c.state.timezone) for c, _ in won], now
+    )
+    for c, d in won:
+        if c.state.hour is None or d.next_at is None:
+            raise RuntimeError(f"claimed reminder of user {c.user_id} has no hour or time")
+        batch.claims.append(
+            Claim(
+                message=build_message(c, d, due_cards.get(c.user_id, 0)),
+                lease_until=lease_until,
+                next_at=d.next_at,
+                timezone=c.state.timezone,
+                hour=c.state.hour,
             )
+        )
     batch.claims.sort(key=lambda cl: cl.message.user_id)
     return batch
 

@@ -124,6 +124,21 @@ async def due_counts(
     return by_today, by_tomorrow - by_today
 
 
+async def cards_due_today(
+    session: AsyncSession, members: Sequence[tuple[int, str]], now: dt.datetime
+) -> dict[int, int]:
+    """user id → cards due by the end of their local today (``hooks.cards_due``): one query
+    per distinct end of day in the batch (members of one time zone share it)."""
+    by_cutoff: dict[dt.datetime, list[int]] = {}
+    for user_id, timezone in members:
+        cutoff = end_of_day(local_date(now, timezone), timezone)
+        by_cutoff.setdefault(cutoff, []).append(user_id)
+    due: dict[int, int] = {}
+    for cutoff, user_ids in by_cutoff.items():
+        due.update(await cards_db.count_due_of(session, user_ids, cutoff))
+    return due
+
+
 async def plan_review(
     session: AsyncSession,
     *,

@@ -24,6 +24,34 @@ class ReviewCog(commands.Cog, name="Review"):
     def __init__(self, bot: CertQuestBot) -> None:
         self.bot = bot
 
+    async def cog_load(self) -> None:
+        hooks.review_starter = self.start_review  # the reminder DM's button
+
+    async def cog_unload(self) -> None:
+        if hooks.review_starter == self.start_review:
+            hooks.review_starter = None
+
+    async def start_review(
+        self,
+        interaction: discord.Interaction,
+        exam_type: str | None = None,
+        count: int = svc.DEFAULT_COUNT,
+    ) -> None:
+        """Plan the member's review (one unit of work), then start it as a private quiz."""
+        async with unit_of_work(self.bot.sessions) as session:
+            plan = await svc.plan_review(
+                session,
+                discord_id=interaction.user.id,
+                display_name=interaction.user.display_name,
+                exam_type=exam_type,
+                count=count,
+                now=self.bot.clock(),
+            )
+        start = hooks.question_set
+        if start is None:
+            raise BotError("Reviews aren't available right now. Try again in a moment.")
+        await start(interaction, plan.exam_type, plan.question_ids, plan.intro)
+
     @app_commands.command(name="review", description="Review your due cards, privately")
     @app_commands.describe(
         exam="Only one exam (default: the one with the most cards due)",
@@ -36,19 +64,7 @@ class ReviewCog(commands.Cog, name="Review"):
         exam: app_commands.Choice[str] | None = None,
         count: app_commands.Range[int, 1, 50] = svc.DEFAULT_COUNT,
     ) -> None:
-        async with unit_of_work(self.bot.sessions) as session:
-            plan = await svc.plan_review(
-                session,
-                discord_id=interaction.user.id,
-                display_name=interaction.user.display_name,
-                exam_type=exam.value if exam else None,
-                count=count,
-                now=self.bot.clock(),
-            )
-        start = hooks.question_set
-        if start is None:
-            raise BotError("Reviews aren't available right now. Try again in a moment.")
-        await start(interaction, plan.exam_type, plan.question_ids, plan.intro)
+        await self.start_review(interaction, exam.value if exam else None, count)
 
 
 async def setup(bot: CertQuestBot) -> None:

@@ -82,6 +82,8 @@ class ReminderMessage:
     """The etiquette limit is reached: this DM says reminders now pause."""
     content: str
     nonce: str
+    cards_due: int = 0
+    """Review cards due today: the DM's button starts ``/review`` when there are some."""
 
     @property
     def button_exam(self) -> str:

@@ -136,6 +136,20 @@ async def count_due(
     return [int(n or 0) for n in row]
 
 
+async def count_due_of(
+    session: AsyncSession, user_ids: Sequence[int], before: dt.datetime
+) -> dict[int, int]:
+    """user id → their cards due before ``before`` (members without any are left out)."""
+    if not user_ids:
+        return {}
+    stmt = (
+        select(C.user_id, func.count())
+        .where(C.user_id.in_(list(set(user_ids))), C.due < to_utc(before))
+        .group_by(C.user_id)
+    )
+    return {int(u): int(n) for u, n in await session.execute(stmt)}
+
+
 async def unseen_questions(
     session: AsyncSession,
     user_id: int,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 
 import pytest
 from sqlalchemy import update
@@ -13,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from db.review.models import ReviewCard
 from tests.e2e.certquest import Db, StartCertQuest
 from tests.e2e.test_quiz_e2e import correct_letter, is_revealed, other
+from tests.e2e.test_reminders_e2e import TOMORROW_10_UTC, dms_to, run_sweep
 from tests.emulator import Emulator
 
 
@@ -92,4 +94,47 @@ async def test_a_group_quiz_fills_every_players_deck_and_review_serves_the_misse
     served = await session_questions(db, review.message.find_component("A")["custom_id"])
     assert served[:2] == list(reversed(missed_by_bob))  # most overdue first
     assert len(served) == 4 and not set(served[2:]) & set(asked)  # then new, never seen
+    emu.assert_no_violations()
+
+
+async def test_the_reminder_dm_counts_due_cards_and_its_button_starts_the_review(
+    emu: Emulator,
+    certquest: StartCertQuest,
+    bot_db: AsyncEngine,
+    bot_db_url: str,
+    tmp_path: Path,
+) -> None:
+    db = Db(bot_db)
+    await certquest()
+    bob = emu.member("bob")
+    start = await bob.slash("quiz", "start", exam="network", questions=1)
+    message = start.message
+    (missed,) = await session_questions(db, message.find_component("A")["custom_id"])
+    await bob.click(message, other(await correct_letter(db, message)))  # a miss
+    await bob.click(message, "Skip ▶")
+    await message.wait_until(is_revealed, timeout=5)
+    await emu.wait_for_message(
+        emu.default_guild.text_channels()[0],
+        lambda m: bool(m.embeds) and "results" in m.embeds[0]["title"],
+        include_existing=True,
+    )
+    await bob.slash("remind", "on", hour=9, timezone="UTC")
+    bob_id = await db.scalar("SELECT id FROM users WHERE discord_id = :d", d=bob.id)
+    async with bot_db.begin() as conn:  # the card came due (a day passed)
+        await conn.execute(
+            update(ReviewCard)
+            .where(ReviewCard.user_id == bob_id)
+            .values(due=dt.datetime.now(dt.UTC) - dt.timedelta(hours=1))
+        )
+
+    await run_sweep(emu, bot_db_url, tmp_path, TOMORROW_10_UTC, "review")
+    (dm,) = dms_to(emu, bob)
+    assert "1 review card is due today" in dm.content  # type: ignore[attr-defined]
+    (button,) = dm.buttons()  # type: ignore[attr-defined]
+    assert button["label"] == "Review 1 due card(s)"
+
+    review = await bob.click(dm, button["custom_id"])
+    assert review.ephemeral and review.content.startswith("🔁 **Review · Network+ (N10-009)**")
+    served = await session_questions(db, review.message.find_component("A")["custom_id"])
+    assert served[0] == missed
     emu.assert_no_violations()

@@ -22,6 +22,7 @@ from bot.reminders.delivery import (
     RateLimiter,
     ReminderOptInButton,
     ReminderQuizButton,
+    ReminderReviewButton,
     forbidden_reason,
     opt_in_view,
     register_reminder_items,
@@ -330,4 +331,18 @@ async def test_views_and_registration(client: discord.Client) -> None:
     assert reminder_view("security").timeout is None
     register_reminder_items(client)
     patterns = client._connection._view_store._dynamic_items
-    assert {cls for cls in patterns.values()} == {ReminderQuizButton, ReminderOptInButton}
+    assert {cls for cls in patterns.values()} == {
+        ReminderQuizButton,
+        ReminderOptInButton,
+        ReminderReviewButton,  # the DM's button when review cards are due
+    }
+
+
+def test_the_dm_offers_the_review_when_cards_are_due_and_a_quiz_otherwise() -> None:
+    review = reminder_view("network", cards_due=2)
+    [item] = review.children
+    assert item.custom_id == "cq:remind:review"  # type: ignore[attr-defined]
+    assert item.item.label == "Review 2 due card(s)"  # type: ignore[attr-defined]
+    quiz = reminder_view("network", cards_due=0)
+    [item] = quiz.children
+    assert item.custom_id == "cq:remind:quiz:network"  # type: ignore[attr-defined]

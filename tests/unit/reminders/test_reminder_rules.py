@@ -371,3 +371,12 @@ def test_format_status() -> None:
     assert "`/remind on` turns them on" in format_status(_status(enabled=False), now)
     lapsed = format_status(_status(last_studied=D(2024, 5, 1)), now)
     assert "no streak right now" in lapsed
+
+
+def test_the_reminder_names_the_review_cards_due_today_when_there_are_some() -> None:
+    text = reminder_text(4, "security", final=False, cards_due=3)
+    assert "3 review cards are due today" in text and "quiz keeps it alive" not in text
+    one = reminder_text(4, "security", final=False, cards_due=1)
+    assert "1 review card is due today" in one
+    none = reminder_text(4, "security", final=False, cards_due=0)
+    assert "review card" not in none and "5-question quiz keeps it alive" in none
