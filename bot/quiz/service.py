@@ -38,7 +38,7 @@ from bot.quiz.rules import (
     rank_players,
     seconds_between,
 )
-from db.exams import exams
+from db.exams import exam_label, exams
 from db.models import LETTERS, QuizAttempt
 from db.quiz import sessions as q
 from db.quiz.models import QuizSession
@@ -184,6 +184,9 @@ async def start_quiz(
         raise InvalidInput(
             f"{exam.short_name} has no objective {objective}. Pick one from the list."
         )
+    if mode == "review":  # a group quiz of what this server missed most lately
+        question_ids = await _group_review_set(session, guild_id, exam_type, count, now)
+        mode = "group"
     if mode == "group" and guild_id is None:
         mode = "solo"
     if mode == "group":
@@ -254,6 +257,30 @@ REFUSALS: dict[Refusal, tuple[type[BotError], str]] = {
 def refusal_error(refusal: Refusal) -> BotError:
     kind, text = REFUSALS[refusal]
     return kind(text)
+
+
+REVIEW_WINDOW = dt.timedelta(days=30)
+MIN_REVIEW_QUESTIONS = 5
+"""A group review needs this many questions the server missed (or the count asked, if less)."""
+
+
+async def _group_review_set(
+    session: AsyncSession, guild_id: int | None, exam_type: str, count: int, now: dt.datetime
+) -> list[int]:
+    """The questions this server's players missed most in the last 30 days, most missed
+    first; with too little data, a clear refusal that offers a normal quiz."""
+    if guild_id is None:
+        raise InvalidInput("A group review runs in a server's channel: start it there.")
+    missed = await q.missed_most(session, guild_id, exam_type, now - REVIEW_WINDOW, count)
+    needed = min(count, MIN_REVIEW_QUESTIONS)
+    if len(missed) < needed:
+        label = exam_label(exam_type)
+        raise NotFound(
+            f"Not enough misses in this server yet for a {label} review: "
+            f"{len(missed)} question(s) missed in the last 30 days, a review needs {needed}. "
+            f"Start a normal quiz instead: `/quiz start exam:{label}`."
+        )
+    return [qid for qid, _ in missed]
 
 
 def chosen_exam(exam: str | None, retired_exam: str | None) -> str:

@@ -404,7 +404,10 @@ class QuizCog(commands.GroupCog, name="Quiz", group_name="quiz"):
         objective="Only one objective (e.g. 2.3)",
         questions="How many questions (1–50, default 10)",
         seconds="Seconds per question in a group quiz (10–120, default 30)",
-        mode="group: everyone in the channel plays; solo: just you, privately",
+        mode=(
+            "group: everyone in the channel plays; solo: just you, privately; "
+            "review: a group quiz of what this server missed most"
+        ),
     )
     @app_commands.choices(exam=EXAM_CHOICES, retired_exam=RETIRED_EXAM_CHOICES)
     async def start(
@@ -415,7 +418,7 @@ class QuizCog(commands.GroupCog, name="Quiz", group_name="quiz"):
         objective: str | None = None,
         questions: app_commands.Range[int, 1, 50] = DEFAULT_QUESTIONS,
         seconds: app_commands.Range[int, 10, 120] = DEFAULT_SECONDS,
-        mode: Literal["group", "solo"] | None = None,
+        mode: Literal["group", "solo", "review"] | None = None,
     ) -> None:
         chosen = mode or ("group" if interaction.guild_id else "solo")
         exam_type = svc.chosen_exam(

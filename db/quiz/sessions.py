@@ -10,7 +10,7 @@ from sqlalchemy import case, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Question, User, UserAnswer
+from db.models import Question, QuizAttempt, User, UserAnswer
 from db.quiz.models import QuizPlayer, QuizSession
 from db.utc import as_aware, to_utc
 
@@ -82,6 +82,29 @@ async def last_seen(
         if qid is not None and aware is not None:
             seen[int(qid)] = aware
     return seen
+
+
+async def missed_most(
+    session: AsyncSession, guild_id: int, exam_type: str, since: dt.datetime, limit: int
+) -> list[tuple[int, int]]:
+    """(question id, misses) of the questions this server's players missed most since
+    ``since`` (most missed first, then the latest miss), for a group review quiz."""
+    misses = func.count(UserAnswer.id)
+    stmt = (
+        select(UserAnswer.question_id, misses)
+        .join(QuizAttempt, QuizAttempt.id == UserAnswer.quiz_attempt_id)
+        .join(Question, Question.id == UserAnswer.question_id)
+        .where(
+            QuizAttempt.guild_id == guild_id,
+            Question.exam_type == exam_type,
+            UserAnswer.is_correct.is_(False),
+            UserAnswer.answered_at >= to_utc(since),
+        )
+        .group_by(UserAnswer.question_id)
+        .order_by(misses.desc(), func.max(UserAnswer.answered_at).desc(), UserAnswer.question_id)
+        .limit(limit)
+    )
+    return [(int(q), int(n)) for q, n in await session.execute(stmt) if q is not None]
 
 
 async def objectives_with_questions(session: AsyncSession, exam_type: str) -> list[str]:
