@@ -23,6 +23,8 @@ class FinalAnswer:
     objective: str | None
     correct: bool
     answered_at: dt.datetime
+    timezone: str | None = None
+    """The member's IANA zone (due dates are days of their calendar); None: look it up."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -485,8 +485,8 @@ async def finish_quiz(
     # the answers are final: the features that learn from them (the review deck) take them
     # now, in this unit of work, for every player at once
     answers = [
-        FinalAnswer(u, qid, exam, objective, correct, at)
-        for u, qid, exam, objective, correct, at in await q.final_answers(session, session_id)
+        FinalAnswer(u, qid, exam, objective, correct, at, zone)
+        for u, qid, exam, objective, correct, at, zone in await q.final_answers(session, session_id)
     ]
     await hooks.answers_final(session, answers, now)
     order = {st.user_id: i for i, st in enumerate(rank_players([r.standing for r in results]))}

@@ -68,10 +68,12 @@ def review(
 ) -> CardState:
     """The card after answering its question at ``at`` (right or wrong)."""
     when = to_utc(at)
+    # an explicit card_id: without one, py-fsrs's Card() sleeps 1 ms to make its id unique
     if card is None or card.state == NEW:
-        fsrs_card = Card(due=when)
+        fsrs_card = Card(card_id=0, due=when)
     else:
         fsrs_card = Card(
+            card_id=0,
             state=State(card.state),
             step=None if card.state == REVIEW else 0,
             stability=card.stability,

@@ -38,7 +38,8 @@ async def record_final_answers(
     for a in sorted(answers, key=lambda a: a.answered_at):
         latest[(a.user_id, a.question_id)] = a
     existing = await cards_db.cards(session, list(latest))
-    zones = await cards_db.timezones(session, [u for u, _ in latest])
+    unknown = [u for (u, _), a in latest.items() if a.timezone is None]
+    zones = await cards_db.timezones(session, unknown) if unknown else {}
     rows: list[dict[str, Any]] = []
     for key, a in latest.items():
         old = existing.get(key)
@@ -59,7 +60,7 @@ async def record_final_answers(
         last = before.last_review if before is not None else None
         if last is not None and to_utc(a.answered_at) <= last:
             continue  # already scheduled from this answer (a finish seen twice)
-        card = review(before, a.correct, a.answered_at, zones.get(a.user_id))
+        card = review(before, a.correct, a.answered_at, a.timezone or zones.get(a.user_id))
         rows.append(
             {
                 "user_id": a.user_id,

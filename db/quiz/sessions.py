@@ -10,7 +10,7 @@ from sqlalchemy import case, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Question, QuizAttempt, User, UserAnswer
+from db.models import Question, QuizAttempt, User, UserAnswer, UserProfile
 from db.quiz.models import QuizPlayer, QuizSession
 from db.utc import as_aware, to_utc
 
@@ -257,11 +257,12 @@ async def players(session: AsyncSession, session_id: int) -> list[QuizPlayer]:
     return list((await session.execute(stmt)).scalars())
 
 
-async def final_answers(
-    session: AsyncSession, session_id: int
-) -> list[tuple[int, int, str, str | None, bool, dt.datetime]]:
+FinalRow = tuple[int, int, str, str | None, bool, dt.datetime, str]
+
+
+async def final_answers(session: AsyncSession, session_id: int) -> list[FinalRow]:
     """Every stored answer of this quiz's players: (user id, question id, exam type,
-    objective, is correct, answered at), in one query."""
+    objective, is correct, answered at, the member's time zone), in one query."""
     stmt = (
         select(
             UserAnswer.user_id,
@@ -270,18 +271,30 @@ async def final_answers(
             Question.domain,
             UserAnswer.is_correct,
             UserAnswer.answered_at,
+            UserProfile.timezone,
         )
         .join(QuizPlayer, QuizPlayer.attempt_id == UserAnswer.quiz_attempt_id)
         .join(Question, Question.id == UserAnswer.question_id)
+        .outerjoin(UserProfile, UserProfile.user_id == UserAnswer.user_id)
         .where(QuizPlayer.session_id == session_id)
         .order_by(UserAnswer.user_id, UserAnswer.question_id)
     )
-    out: list[tuple[int, int, str, str | None, bool, dt.datetime]] = []
-    for user_id, question_id, exam_type, objective, correct, at in await session.execute(stmt):
+    out: list[FinalRow] = []
+    for user_id, question_id, exam, objective, correct, at, zone in await session.execute(stmt):
         when = as_aware(at)
         if user_id is None or question_id is None or when is None:
             continue
-        out.append((int(user_id), int(question_id), str(exam_type), objective, bool(correct), when))
+        out.append(
+            (
+                int(user_id),
+                int(question_id),
+                str(exam),
+                objective,
+                bool(correct),
+                when,
+                zone or "UTC",
+            )
+        )
     return out
 
 

@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, func, select, tuple_
+from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.dialect import insert
+from db.dialect import dialect_name, insert
 from db.leaderboards.models import UserObjectiveStats
 from db.models import Question, UserProfile
 from db.review.models import ReviewCard
@@ -74,9 +74,15 @@ async def cards(
     """The cards of these (user id, question id) pairs that exist, in one query."""
     if not keys:
         return {}
-    stmt = select(C).where(tuple_(C.user_id, C.question_id).in_(list(set(keys))))
+    wanted = set(keys)
+    users = sorted({u for u, _ in wanted})
+    questions = sorted({q for _, q in wanted})
+    # the primary key serves (user_id IN …, question_id IN …); pairs are filtered here
+    stmt = select(C).where(C.user_id.in_(users), C.question_id.in_(questions))
     rows = (await session.execute(stmt)).scalars()
-    return {(r.user_id, r.question_id): _row(r) for r in rows}
+    return {
+        (r.user_id, r.question_id): _row(r) for r in rows if (r.user_id, r.question_id) in wanted
+    }
 
 
 async def timezones(session: AsyncSession, user_ids: Sequence[int]) -> dict[int, str]:
@@ -86,21 +92,29 @@ async def timezones(session: AsyncSession, user_ids: Sequence[int]) -> dict[int,
     return {int(u): str(z or "UTC") for u, z in await session.execute(stmt)}
 
 
+_UPSERTS: dict[str, Any] = {}
+
+
+def _upsert(session: AsyncSession) -> Any:
+    """The card upsert, built once per dialect: executed with a list of parameter dicts it is
+    one multi-row statement compiled once (not 50 rows of binds compiled on every finish)."""
+    dialect = dialect_name(session)
+    if dialect not in _UPSERTS:
+        stmt = insert(session, ReviewCard.__table__)
+        _UPSERTS[dialect] = stmt.on_conflict_do_update(
+            index_elements=["user_id", "question_id"],
+            set_={column: stmt.excluded[column] for column in CARD_COLUMNS},
+        )
+    return _UPSERTS[dialect]
+
+
 async def upsert_cards(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert or move cards in one statement (keys: user_id, question_id, exam_type,
-    objective and the card columns)."""
+    """Insert or move cards (keys: user_id, question_id, exam_type, objective and the card
+    columns), in key order so concurrent finishes lock rows in the same order."""
     if not rows:
         return
-    values = [
-        {**r, "due": to_utc(r["due"])}
-        for r in sorted(rows, key=lambda r: (r["user_id"], r["question_id"]))
-    ]
-    stmt = insert(session, ReviewCard).values(values)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["user_id", "question_id"],
-        set_={column: stmt.excluded[column] for column in CARD_COLUMNS},
-    )
-    await session.execute(stmt)
+    ordered = sorted(rows, key=lambda r: (r["user_id"], r["question_id"]))
+    await session.execute(_upsert(session), [{**r, "due": to_utc(r["due"])} for r in ordered])
 
 
 async def due_cards(
