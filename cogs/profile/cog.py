@@ -143,7 +143,15 @@ class AchievementsButton(
 class ProfileCog(commands.Cog, name="Profile"):
     """Your level, streak, achievements, avatars and weakest objectives."""
 
-    avatar = app_commands.Group(name="avatar", description="Your collectible avatars")
+    # personal commands: also as a user-installed app (servers without the bot, DMs, group DMs)
+    avatar = app_commands.Group(
+        name="avatar",
+        description="Your collectible avatars",
+        allowed_installs=app_commands.AppInstallationType(guild=True, user=True),
+        allowed_contexts=app_commands.AppCommandContext(
+            guild=True, dm_channel=True, private_channel=True
+        ),
+    )
 
     def __init__(self, bot: CertQuestBot) -> None:
         self.bot = bot
@@ -157,6 +165,8 @@ class ProfileCog(commands.Cog, name="Profile"):
     # ----- /profile -----------------------------------------------------------------------
 
     @app_commands.command(name="profile", description="Your level, streak and latest badges")
+    @app_commands.allowed_installs(guilds=True, users=True)
+    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
     @app_commands.describe(member="Someone else's profile (default: yours)", share=SHARE_HELP)
     async def profile(
         self,
@@ -192,6 +202,8 @@ class ProfileCog(commands.Cog, name="Profile"):
     # ----- /achievements ------------------------------------------------------------------
 
     @app_commands.command(name="achievements", description="Earned, locked and secret badges")
+    @app_commands.allowed_installs(guilds=True, users=True)
+    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
     @app_commands.describe(member="Someone else's achievements (default: yours)", share=SHARE_HELP)
     async def achievements(
         self,
@@ -258,6 +270,8 @@ class ProfileCog(commands.Cog, name="Profile"):
     # ----- /stats -------------------------------------------------------------------------
 
     @app_commands.command(name="stats", description="Accuracy per domain, weakest objectives first")
+    @app_commands.allowed_installs(guilds=True, users=True)
+    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
     @app_commands.describe(exam="Only one exam (default: every exam you studied)", share=SHARE_HELP)
     @app_commands.choices(exam=all_exam_choices())
     async def stats(

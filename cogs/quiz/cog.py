@@ -14,10 +14,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.core.errors import BotError
+from bot.core.errors import BotError, NotAllowed
 from bot.core.events import QUIZ_FINISHED, QuizFinished
 from bot.core.hooks import hooks
-from bot.core.replies import SafeDynamicItem
+from bot.core.replies import SafeDynamicItem, is_database_outage
 from bot.quiz import service as svc
 from bot.quiz.rules import (
     DEFAULT_QUESTIONS,
@@ -39,6 +39,9 @@ CLICK_TOKEN_LIFETIME = dt.timedelta(minutes=14)
 SHUTDOWN_GRACE_SECONDS = 3.0
 """How long shutdown waits for quiz runners to reach a wait before cancelling them."""
 
+RUNNER_OUTAGE_RETRIES = 8
+"""Database outages a quiz runner rides out (backing off up to 30 s) before it gives up; the
+next start resumes a quiz whose runner gave up."""
 EXAM_CHOICES = exam_choices()
 RETIRED_EXAM_CHOICES = exam_choices(retired=True)
 
@@ -181,9 +184,28 @@ class QuizRunner:
         return self.bot.get_partial_messageable(self.channel_id)
 
     async def run(self) -> None:
+        outages = 0
         try:
-            while not self.halt.is_set() and await self._step():
-                pass
+            while not self.halt.is_set():
+                try:
+                    if not await self._step():
+                        break
+                    outages = 0
+                except Exception as error:
+                    # the database went away mid-step (a restart, a failover): nothing was
+                    # committed half-way; wait and take the step again from what is stored
+                    if not is_database_outage(error) or outages >= RUNNER_OUTAGE_RETRIES:
+                        raise
+                    outages += 1
+                    log.error(
+                        "quiz runner: database unreachable; retrying",
+                        extra={
+                            "session_id": self.session_id,
+                            "attempt": outages,
+                            "error": repr(error),
+                        },
+                    )
+                    await self._pause(min(2.0**outages, 30.0))
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -260,6 +282,30 @@ class QuizRunner:
             )
 
 
+def can_host_group_quiz(interaction: discord.Interaction) -> bool:
+    """A group quiz posts its questions and results to the channel itself, so CertQuest must
+    be in that server (a guild install). Used as a user-installed app, in a server without
+    the bot, a group DM or a DM, it can only answer the interaction: solo only."""
+    return interaction.guild_id is not None and interaction.is_guild_integration()
+
+
+def group_quiz_unavailable(interaction: discord.Interaction) -> str:
+    """Why ``mode:group``/``mode:review`` is refused here, and what works instead."""
+    if interaction.guild_id is not None:
+        need = "Group quizzes need CertQuest added to this server"
+    else:
+        need = "Group quizzes run in a server channel and need CertQuest added to that server"
+    return (
+        f"{need}: the bot posts each question there for everyone to answer. Here you can "
+        "practise on your own with `/quiz start mode:solo`, or go through your due cards "
+        "with `/review`."
+    )
+
+
+# Personal commands work anywhere: also as a user-installed app (a server without the bot,
+# group DMs, DMs). On a group, discord.py sends these for every subcommand.
+@app_commands.allowed_installs(guilds=True, users=True)
+@app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
 class QuizCog(commands.GroupCog, name="Quiz", group_name="quiz"):
     """Group quizzes in a channel, solo practice anywhere."""
 
@@ -420,7 +466,10 @@ class QuizCog(commands.GroupCog, name="Quiz", group_name="quiz"):
         seconds: app_commands.Range[int, 10, 120] = DEFAULT_SECONDS,
         mode: Literal["group", "solo", "review"] | None = None,
     ) -> None:
-        chosen = mode or ("group" if interaction.guild_id else "solo")
+        group_ok = can_host_group_quiz(interaction)
+        if mode in ("group", "review") and not group_ok:
+            raise NotAllowed(group_quiz_unavailable(interaction))
+        chosen = mode or ("group" if group_ok else "solo")
         exam_type = svc.chosen_exam(
             exam.value if exam else None, retired_exam.value if retired_exam else None
         )

@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+@app_commands.allowed_installs(guilds=True, users=True)
+@app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
 class RemindersCog(commands.GroupCog, name="Reminders", group_name="remind"):
     """Opt in to a DM when your study streak is about to end."""
 

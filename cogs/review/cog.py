@@ -53,6 +53,8 @@ class ReviewCog(commands.Cog, name="Review"):
         await start(interaction, plan.exam_type, plan.question_ids, plan.intro)
 
     @app_commands.command(name="review", description="Review your due cards, privately")
+    @app_commands.allowed_installs(guilds=True, users=True)
+    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
     @app_commands.describe(
         exam="Only one exam (default: the one with the most cards due)",
         count="How many questions (1–50, default 10)",

@@ -10,15 +10,20 @@ from __future__ import annotations
 
 import asyncio
 import copy
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .model import (
     ADMINISTRATOR,
     APPLICATION_COMMAND,
     AUTOCOMPLETE,
+    CONTEXT_BOT_DM,
+    CONTEXT_GUILD,
+    GUILD_INSTALL,
     MESSAGE_COMPONENT,
     MODAL_SUBMIT,
+    USER_INSTALL,
+    USER_INSTALL_APP_PERMISSIONS,
     CallbackAttempt,
     Channel,
     Guild,
@@ -225,13 +230,49 @@ class Actor:
     def _channel_partial(self, channel: Channel) -> Json:
         data = channel.payload()
         if channel.guild is not None:
-            data["permissions"] = str(self.member.permissions())
+            data["permissions"] = str(channel.guild.members[self.user.id].permissions())
         return data
 
+    def install_app(self) -> None:
+        """Add the application to this user's account (a user install)."""
+        self.emu.install_app(self.user)
+
+    def uninstall_app(self) -> None:
+        self.emu.uninstall_app(self.user)
+
+    def _install_owners(self, channel: Channel, integration_types: Iterable[int]) -> Json:
+        """``authorizing_integration_owners``: the installs that let this user use a command
+        of these ``integration_types`` here (guild install: the guild id, or "0" in the bot's
+        DM; user install: the user's id)."""
+        types = set(integration_types)
+        owners: Json = {}
+        if GUILD_INSTALL in types:
+            if channel.guild is not None and self.emu.bot_in(channel.guild):
+                owners[str(GUILD_INSTALL)] = str(channel.guild.id)
+            elif channel.context == CONTEXT_BOT_DM:
+                owners[str(GUILD_INSTALL)] = "0"
+        if USER_INSTALL in types and self.user.app_installed:
+            owners[str(USER_INSTALL)] = str(self.user.id)
+        return owners
+
+    def _source_owners(self, source: Message | None, channel: Channel) -> Json:
+        """A component's interaction is authorized like the interaction that sent its
+        message; a message the bot posted itself: by the guild install."""
+        meta = source.data.get("interaction_metadata") if source is not None else None
+        if isinstance(meta, dict) and meta.get("authorizing_integration_owners"):
+            return dict(meta["authorizing_integration_owners"])
+        return self._install_owners(channel, (GUILD_INSTALL,))
+
     def _payload(
-        self, itype: int, channel: Channel, data: Json, *, message: Message | None
+        self, itype: int, channel: Channel, data: Json, *, message: Message | None, owners: Json
     ) -> Json:
         emu = self.emu
+        # where the bot is not (only a user install), the app gets the user-install set
+        app_permissions = (
+            emu.bot_permissions_in(channel)
+            if emu.bot_can_see(channel)
+            else USER_INSTALL_APP_PERMISSIONS
+        )
         payload: Json = {
             "id": str(emu.snowflakes.next()),
             "application_id": str(emu.application_id),
@@ -239,7 +280,7 @@ class Actor:
             "data": data,
             "token": new_token(),
             "version": 1,
-            "app_permissions": str(emu.bot_permissions_in(channel)),
+            "app_permissions": str(app_permissions),
             "locale": self.user.locale,
             "entitlements": [],
             "entitlement_sku_ids": [],
@@ -254,17 +295,17 @@ class Actor:
                     "guild_id": str(guild.id),
                     "guild": guild.partial_for_interaction(),
                     "guild_locale": guild.preferred_locale,
-                    "member": self.member.payload(with_permissions=True),
-                    "authorizing_integration_owners": {"0": str(guild.id)},
-                    "context": 0,
+                    "member": guild.members[self.user.id].payload(with_permissions=True),
+                    "authorizing_integration_owners": owners,
+                    "context": CONTEXT_GUILD,
                 }
             )
         else:
             payload.update(
                 {
                     "user": self.user.payload(),
-                    "authorizing_integration_owners": {"0": "0"},
-                    "context": 1,
+                    "authorizing_integration_owners": owners,
+                    "context": channel.context,
                 }
             )
         if message is not None:
@@ -279,15 +320,20 @@ class Actor:
         *,
         command_name: str | None = None,
         source: Message | None = None,
+        owners: Json | None = None,
         wait: bool = True,
         timeout: float = 5.0,
     ) -> InteractionHandle:
         emu = self.emu
-        if channel.guild is not None and self.user.id not in channel.guild.members:
+        self._check_in_channel(channel)
+        if owners is None:
+            owners = self._source_owners(source, channel)
+        if not owners:
             raise CommandUnavailable(
-                f"{self.user.username} is not a member of {channel.guild.name}"
+                f"the app is not installed where {self.user.username} acts "
+                f"(channel {channel.id}, context {channel.context})"
             )
-        payload = self._payload(itype, channel, data, message=source)
+        payload = self._payload(itype, channel, data, message=source, owners=owners)
         guild_id = channel.guild.id if channel.guild else None
         inter = Interaction(
             id=int(payload["id"]),
@@ -313,15 +359,33 @@ class Actor:
             await handle.wait_response(timeout)
         return handle
 
+    def _check_in_channel(self, channel: Channel) -> None:
+        if channel.guild is not None:
+            if self.user.id not in channel.guild.members:
+                raise CommandUnavailable(
+                    f"{self.user.username} is not a member of {channel.guild.name}"
+                )
+        elif channel.recipient is not None:
+            if channel.recipient.id != self.user.id:
+                raise CommandUnavailable(
+                    f"{self.user.username} cannot act in {channel.recipient.username}'s DM"
+                )
+        elif self.user not in channel.participants:
+            raise CommandUnavailable(f"{self.user.username} is not in private channel {channel.id}")
+
     # --- application commands -----------------------------------------------------------
 
-    def _find_command(self, name: str, cmd_type: int, channel: Channel) -> tuple[Json, int | None]:
+    def _find_command(
+        self, name: str, cmd_type: int, channel: Channel
+    ) -> tuple[Json, int | None, Json]:
+        """The command Discord would offer here, its guild (guild commands) and the
+        ``authorizing_integration_owners`` of using it; ``CommandUnavailable`` if none."""
         emu = self.emu
         guild = channel.guild
         if guild is not None:
             cmd = emu.commands.get(guild.id, {}).get((cmd_type, name))
-            if cmd is not None:
-                return cmd, guild.id
+            if cmd is not None:  # guild commands exist only where the app is installed
+                return cmd, guild.id, {str(GUILD_INSTALL): str(guild.id)}
         cmd = emu.commands.get(None, {}).get((cmd_type, name))
         if cmd is None:
             scopes = {
@@ -332,21 +396,33 @@ class Actor:
                 f"command {name!r} (type {cmd_type}) was never synced here; synced: {scopes}"
             )
         contexts = cmd.get("contexts")
-        context = 0 if guild is not None else 1
+        context = channel.context
         if contexts is not None and context not in contexts:
             raise CommandUnavailable(
                 f"/{name} is not available in context {context} (contexts={contexts})"
             )
-        if contexts is None and guild is None and not cmd.get("dm_permission", True):
+        if contexts is None and context != CONTEXT_GUILD and not cmd.get("dm_permission", True):
             raise CommandUnavailable(f"/{name} has dm_permission=false")
-        return cmd, None
+        types = cmd.get("integration_types") or [GUILD_INSTALL]
+        owners = self._install_owners(channel, types)
+        if not owners:
+            where = (
+                f"{guild.name} (bot in it: {emu.bot_in(guild)})"
+                if guild is not None
+                else f"channel {channel.id} (context {context})"
+            )
+            raise CommandUnavailable(
+                f"/{name} (integration_types={types}) is not installed for "
+                f"{self.user.username} in {where}; user install: {self.user.app_installed}"
+            )
+        return cmd, None, owners
 
     def _check_member_permissions(self, cmd: Json, channel: Channel) -> None:
         required = cmd.get("default_member_permissions")
         if channel.guild is None or required is None:
             return
         need = int(required)
-        have = self.member.permissions()
+        have = channel.guild.members[self.user.id].permissions()
         if have & ADMINISTRATOR:
             return
         if need == 0 or have & need != need:
@@ -393,8 +469,9 @@ class Actor:
             value = str(value.id)
         elif otype == 7 and isinstance(value, Channel):
             partial = value.payload()
-            if value.guild is not None:
-                partial["permissions"] = str(self.member.permissions())
+            viewer = value.guild.members.get(self.user.id) if value.guild is not None else None
+            if viewer is not None:
+                partial["permissions"] = str(viewer.permissions())
             resolved.setdefault("channels", {})[str(value.id)] = partial
             value = str(value.id)
         elif otype == 11:
@@ -480,8 +557,10 @@ class Actor:
         channel: Channel,
         *,
         focused: str | None = None,
-    ) -> Json:
-        cmd, guild_id = self._find_command(name, 1, channel)
+    ) -> tuple[Json, Json]:
+        """The interaction's ``data`` and its ``authorizing_integration_owners``."""
+        self._check_in_channel(channel)
+        cmd, guild_id, owners = self._find_command(name, 1, channel)
         self._check_member_permissions(cmd, channel)
         options, resolved = self._options(cmd, path, values, channel, focused=focused)
         data: Json = {"id": cmd["id"], "name": name, "type": 1}
@@ -491,7 +570,7 @@ class Actor:
             data["resolved"] = resolved
         if guild_id is not None:
             data["guild_id"] = str(guild_id)
-        return data
+        return data, owners
 
     async def slash(
         self,
@@ -504,12 +583,20 @@ class Actor:
         **options: Any,
     ) -> InteractionHandle:
         """Run ``/name [group] [subcommand] option=value…`` in ``channel`` (default: the
-        guild's first text channel).  Waits for the initial response unless ``wait=False``."""
+        guild's first text channel; also a channel of a server the bot is not in, or an
+        :meth:`Emulator.private_channel`).  Waits for the initial response unless
+        ``wait=False``."""
         channel = channel or self.guild.text_channels()[0]
-        data = self._command_data(name, path, options, channel)
+        data, owners = self._command_data(name, path, options, channel)
         full = " ".join((name, *path))
         return await self._fire(
-            APPLICATION_COMMAND, channel, data, command_name=full, wait=wait, timeout=timeout
+            APPLICATION_COMMAND,
+            channel,
+            data,
+            command_name=full,
+            owners=owners,
+            wait=wait,
+            timeout=timeout,
         )
 
     async def dm_slash(
@@ -517,10 +604,16 @@ class Actor:
     ) -> InteractionHandle:
         """Run a (global) slash command in this user's DM with the bot."""
         channel = self.emu.dm_channel(self.user)
-        data = self._command_data(name, path, options, channel)
+        data, owners = self._command_data(name, path, options, channel)
         full = " ".join((name, *path))
         return await self._fire(
-            APPLICATION_COMMAND, channel, data, command_name=full, wait=wait, timeout=timeout
+            APPLICATION_COMMAND,
+            channel,
+            data,
+            command_name=full,
+            owners=owners,
+            wait=wait,
+            timeout=timeout,
         )
 
     async def autocomplete(
@@ -535,9 +628,14 @@ class Actor:
     ) -> list[Json]:
         """Type into option ``focused`` of ``/name``; returns the choices the bot offers."""
         channel = channel or self.guild.text_channels()[0]
-        data = self._command_data(name, path, options, channel, focused=focused)
+        data, owners = self._command_data(name, path, options, channel, focused=focused)
         handle = await self._fire(
-            AUTOCOMPLETE, channel, data, command_name=" ".join((name, *path)), timeout=timeout
+            AUTOCOMPLETE,
+            channel,
+            data,
+            command_name=" ".join((name, *path)),
+            owners=owners,
+            timeout=timeout,
         )
         return list(handle.choices or [])
 
@@ -551,7 +649,8 @@ class Actor:
         wait: bool,
         timeout: float,
     ) -> InteractionHandle:
-        cmd, guild_id = self._find_command(name, cmd_type, channel)
+        self._check_in_channel(channel)
+        cmd, guild_id, owners = self._find_command(name, cmd_type, channel)
         self._check_member_permissions(cmd, channel)
         data: Json = {
             "id": cmd["id"],
@@ -563,7 +662,13 @@ class Actor:
         if guild_id is not None:
             data["guild_id"] = str(guild_id)
         return await self._fire(
-            APPLICATION_COMMAND, channel, data, command_name=name, wait=wait, timeout=timeout
+            APPLICATION_COMMAND,
+            channel,
+            data,
+            command_name=name,
+            owners=owners,
+            wait=wait,
+            timeout=timeout,
         )
 
     async def user_command(
@@ -732,6 +837,7 @@ class Actor:
             shown_by.interaction.channel,
             data,
             source=source,
+            owners=dict(shown_by.payload.get("authorizing_integration_owners") or {}),
             wait=wait,
             timeout=timeout,
         )

@@ -302,7 +302,11 @@ class Gateway:
         self.identifies.append(
             IdentifyRecord(shard_id, shard_count, session.id, now, intents, conn.path, data)
         )
-        guilds = [g for g in emu.guilds.values() if (g.id >> 22) % shard_count == shard_id]
+        guilds = [
+            g
+            for g in emu.guilds.values()
+            if (g.id >> 22) % shard_count == shard_id and emu.bot_in(g)
+        ]
         self._record(session, "READY", emu.ready_payload(session, guilds))
         for guild in guilds:
             self._record(session, "GUILD_CREATE", emu.guild_create_payload(guild, intents))
@@ -358,7 +362,7 @@ class Gateway:
         if session is None:
             return
         guild = self.emu.guilds.get(int(data.get("guild_id", 0)))
-        if guild is None:
+        if guild is None or not self.emu.bot_in(guild):
             return
         members = list(guild.members.values())
         user_ids = data.get("user_ids")
@@ -408,8 +412,16 @@ class Gateway:
 
         Returns the session, or ``None`` when no live session exists for that shard
         (recorded in ``undelivered``).  A session whose socket is down keeps the
-        event and replays it on RESUME, like Discord.
+        event and replays it on RESUME, like Discord.  Of a guild the bot is not in
+        (where the app is only user-installed) only INTERACTION_CREATE is sent.
         """
+        if (
+            guild_id is not None
+            and event != "INTERACTION_CREATE"
+            and guild_id in self.emu.guilds
+            and not self.emu.bot_in(guild_id)
+        ):
+            return None
         shard_id = self.shard_for(guild_id)
         session = self.by_shard.get(shard_id)
         if session is None or not session.valid:

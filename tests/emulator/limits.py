@@ -466,6 +466,31 @@ def _check_options(options: Any, path: Path, errors: list[FieldError]) -> None:
                     _max_len(errors, (*opath, "choices", k, "value"), choice.get("value"), 100)
 
 
+INTEGRATION_TYPES = frozenset({0, 1})  # GUILD_INSTALL, USER_INSTALL
+INTERACTION_CONTEXTS = frozenset({0, 1, 2})  # GUILD, BOT_DM, PRIVATE_CHANNEL
+
+
+def _check_enum_list(
+    cmd: Json, key: str, allowed: frozenset[int], path: Path, errors: list[FieldError]
+) -> None:
+    """``integration_types``/``contexts``: null or absent, else a list of known values."""
+    values = cmd.get(key)
+    if values is None:
+        return
+    if not isinstance(values, list):
+        errors.append(FieldError((*path, key), "BASE_TYPE_ARRAY", "Must be an array"))
+        return
+    for j, value in enumerate(values):
+        if isinstance(value, bool) or not isinstance(value, int) or value not in allowed:
+            errors.append(
+                FieldError(
+                    (*path, key, j),
+                    "ENUM_TYPE_COERCE",
+                    f'Value "{value}" is not a valid enum value.',
+                )
+            )
+
+
 def check_commands(commands: Any) -> list[FieldError]:
     errors: list[FieldError] = []
     if not isinstance(commands, list):
@@ -507,6 +532,8 @@ def check_commands(commands: Any) -> list[FieldError]:
                 )
             )
         seen.add((ctype, name))
+        _check_enum_list(cmd, "integration_types", INTEGRATION_TYPES, path, errors)
+        _check_enum_list(cmd, "contexts", INTERACTION_CONTEXTS, path, errors)
         _check_options(cmd.get("options"), (*path, "options"), errors)
         if _command_chars(cmd) > 4000:
             errors.append(

@@ -88,6 +88,14 @@ DM_APP_PERMISSIONS = (
     | USE_EXTERNAL_EMOJIS
 )
 
+# app_permissions where the app is only user-installed (a server without the bot, a group
+# DM, a DM between users): docs/interactions/receiving-and-responding, "app_permissions".
+USER_INSTALL_APP_PERMISSIONS = ATTACH_FILES | EMBED_LINKS | MENTION_EVERYONE
+
+# installation contexts (application integration types) and interaction contexts
+GUILD_INSTALL, USER_INSTALL = 0, 1
+CONTEXT_GUILD, CONTEXT_BOT_DM, CONTEXT_PRIVATE_CHANNEL = 0, 1, 2
+
 # message flags
 FLAG_EPHEMERAL = 1 << 6
 FLAG_LOADING = 1 << 7
@@ -97,7 +105,7 @@ FLAG_COMPONENTS_V2 = 1 << 15
 PING, APPLICATION_COMMAND, MESSAGE_COMPONENT, AUTOCOMPLETE, MODAL_SUBMIT = 1, 2, 3, 4, 5
 
 # channel types
-GUILD_TEXT, DM, GUILD_VOICE, GUILD_CATEGORY = 0, 1, 2, 4
+GUILD_TEXT, DM, GUILD_VOICE, GROUP_DM, GUILD_CATEGORY = 0, 1, 2, 3, 4
 
 ATTACHMENT_SIZE_LIMIT = 10 * 1024 * 1024
 
@@ -141,6 +149,7 @@ class User:
     avatar: str | None = None
     locale: str = "en-US"
     dm_refusal_code: int | None = None  # 50007 / 50278 when DMs from the bot are refused
+    app_installed: bool = False  # the user added the application to their account
 
     @property
     def mention(self) -> str:
@@ -233,8 +242,18 @@ class Channel:
     position: int = 0
     topic: str | None = None
     parent_id: int | None = None
-    recipient: User | None = None  # DM channels
+    recipient: User | None = None  # the bot's DM with this user
     last_message_id: int | None = None
+    # private channels without the bot: a group DM, or a DM between two users
+    participants: list[User] = field(default_factory=list)
+    owner_id: int | None = None  # group DMs
+
+    @property
+    def context(self) -> int:
+        """The interaction context of a command used here (0 guild, 1 bot DM, 2 private)."""
+        if self.guild is not None:
+            return CONTEXT_GUILD
+        return CONTEXT_BOT_DM if self.recipient is not None else CONTEXT_PRIVATE_CHANNEL
 
     @property
     def guild_id(self) -> int | None:
@@ -246,13 +265,24 @@ class Channel:
 
     def payload(self) -> Json:
         if self.type == DM:
-            assert self.recipient is not None
+            people = [self.recipient] if self.recipient is not None else self.participants
             return {
                 "id": str(self.id),
                 "type": DM,
                 "last_message_id": _opt_id(self.last_message_id),
                 "flags": 0,
-                "recipients": [self.recipient.payload()],
+                "recipients": [u.payload() for u in people],
+            }
+        if self.type == GROUP_DM:
+            return {
+                "id": str(self.id),
+                "type": GROUP_DM,
+                "name": self.name,
+                "icon": None,
+                "owner_id": _opt_id(self.owner_id),
+                "last_message_id": _opt_id(self.last_message_id),
+                "flags": 0,
+                "recipients": [u.payload() for u in self.participants],
             }
         assert self.guild is not None
         data: Json = {

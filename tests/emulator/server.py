@@ -38,9 +38,11 @@ from .model import (
     DEFAULT_BOT_PERMISSIONS,
     DEFAULT_EVERYONE_PERMISSIONS,
     DM,
+    DM_APP_PERMISSIONS,
     FLAG_COMPONENTS_V2,
     FLAG_EPHEMERAL,
     FLAG_LOADING,
+    GROUP_DM,
     GUILD_CATEGORY,
     GUILD_TEXT,
     MANAGE_MESSAGES,
@@ -69,6 +71,7 @@ SUPPRESS_EMBEDS = 1 << 2
 
 
 NONCE_WINDOW_SECONDS = 300.0
+USER_INSTALL_PARAMS = {"scopes": ["applications.commands"], "permissions": "0"}
 
 
 class ApiError(Exception):
@@ -95,6 +98,12 @@ class ApiError(Exception):
         if self.errors is not None:
             body["errors"] = self.errors
         return body
+
+
+def missing_access() -> ApiError:
+    """A bot token used on a guild or channel the bot is not in (a server where the app is
+    only user-installed, a group DM, a DM between users): Discord's 403 ``50001``."""
+    return ApiError(403, 50001, "Missing Access", violation="missing_access")
 
 
 def invalid_form(errors: list[limits.FieldError], violation: str = "invalid_form_body") -> ApiError:
@@ -196,6 +205,7 @@ class Emulator:
         privileged_intents: int = PRIVILEGED_INTENTS,
         bot_permissions: int = DEFAULT_BOT_PERMISSIONS,
         attachment_size_limit: int = ATTACHMENT_SIZE_LIMIT,
+        user_installs: bool = True,
         host: str = "127.0.0.1",
     ) -> None:
         self.host = host
@@ -206,6 +216,7 @@ class Emulator:
         self.heartbeat_interval_ms = heartbeat_interval_ms
         self.privileged_intents = privileged_intents
         self.attachment_size_limit = attachment_size_limit
+        self.user_installs = user_installs  # the app can be added to users' accounts
 
         self.snowflakes = SnowflakeFactory()
         self.application_id = self.snowflakes.next()
@@ -433,23 +444,17 @@ class Emulator:
         shard: tuple[int, int] | None = None,
         locale: str = "en-US",
         features: list[str] | None = None,
+        bot: bool = True,
     ) -> Guild:
-        """A new guild the bot is in, with @everyone, the bot's managed role and #general.
+        """A new guild with @everyone and #general; with ``bot=True`` (default) the bot is in
+        it (guild install: its member and managed role). ``bot=False``: a server the bot is
+        not in, where members can only use the app if they installed it on their account
+        (:meth:`install_app`); the bot is told nothing about it and cannot reach it by REST.
         ``shard=(shard_id, shard_count)`` picks an id that lands on that shard."""
         gid = self.snowflakes.next(shard=shard)
         owner = owner or self.owner_user
         guild = Guild(gid, name, owner.id, preferred_locale=locale, features=features or [])
         guild.roles[gid] = Role(gid, gid, "@everyone", DEFAULT_EVERYONE_PERMISSIONS)
-        bot_role = Role(
-            self.snowflakes.next(),
-            gid,
-            self.bot_user.global_name or "bot",
-            self.bot_permissions,
-            position=1,
-            managed=True,
-            bot_id=self.bot_user.id,
-        )
-        guild.roles[bot_role.id] = bot_role
         category = Channel(self.snowflakes.next(), GUILD_CATEGORY, "Text Channels", guild=guild)
         general = Channel(
             self.snowflakes.next(), GUILD_TEXT, "general", guild=guild, parent_id=category.id
@@ -458,15 +463,77 @@ class Emulator:
             guild.channels[ch.id] = ch
             self.channels[ch.id] = ch
         guild.members[owner.id] = Member(owner, guild)
-        guild.members[self.bot_user.id] = Member(self.bot_user, guild, roles=[bot_role.id])
         self.guilds[gid] = guild
+        if bot:
+            self.add_bot(guild)
+        return guild
+
+    def add_bot(self, guild: Guild) -> None:
+        """Install the app in ``guild`` (the bot joins: its member, its managed role and,
+        once connected, GUILD_CREATE)."""
+        if self.bot_in(guild):
+            return
+        bot_role = Role(
+            self.snowflakes.next(),
+            guild.id,
+            self.bot_user.global_name or "bot",
+            self.bot_permissions,
+            position=1,
+            managed=True,
+            bot_id=self.bot_user.id,
+        )
+        guild.roles[bot_role.id] = bot_role
+        guild.members[self.bot_user.id] = Member(self.bot_user, guild, roles=[bot_role.id])
         if self._runner is not None:
             self.gateway.dispatch(
                 "GUILD_CREATE",
-                self.guild_create_payload(guild, self._intents_for(gid)),
-                guild_id=gid,
+                self.guild_create_payload(guild, self._intents_for(guild.id)),
+                guild_id=guild.id,
             )
-        return guild
+
+    def bot_in(self, guild: Guild | int | None) -> bool:
+        """Whether the bot is a member of ``guild`` (the app is installed there)."""
+        if guild is None:
+            return False
+        found = self.guilds.get(guild) if isinstance(guild, int) else guild
+        return found is not None and self.bot_user.id in found.members
+
+    def bot_can_see(self, channel: Channel) -> bool:
+        """A channel of a guild the bot is in, or the bot's own DM with a user; not a
+        group DM, a DM between users, or a channel of a server the bot is not in."""
+        if channel.guild is not None:
+            return self.bot_in(channel.guild)
+        return channel.recipient is not None
+
+    def install_app(self, user: User | Actor) -> None:
+        """The user adds the application to their account (a user install): its commands
+        that allow ``integration_types`` 1 work for them anywhere their ``contexts`` allow."""
+        if not self.user_installs:
+            raise ValueError("this application does not support user installs")
+        user = user.user if isinstance(user, Actor) else user
+        user.app_installed = True
+
+    def uninstall_app(self, user: User | Actor) -> None:
+        user = user.user if isinstance(user, Actor) else user
+        user.app_installed = False
+
+    def private_channel(self, *users: User | Actor, name: str | None = None) -> Channel:
+        """A private channel without the bot: a group DM of ``users`` (the first owns it), or,
+        for exactly two users and no ``name``, their DM. Commands there have ``context`` 2
+        and work only through a user install; the bot cannot read or post there."""
+        people = [u.user if isinstance(u, Actor) else u for u in users]
+        if len(people) < 2 or any(u.bot for u in people):
+            raise ValueError("a private channel has two or more users and no bot")
+        ctype = DM if len(people) == 2 and name is None else GROUP_DM
+        ch = Channel(
+            self.snowflakes.next(),
+            ctype,
+            name,
+            participants=people,
+            owner_id=people[0].id if ctype == GROUP_DM else None,
+        )
+        self.channels[ch.id] = ch
+        return ch
 
     def channel(
         self,
@@ -559,9 +626,9 @@ class Emulator:
         user.dm_refusal_code = None
 
     def bot_permissions_in(self, channel: Channel) -> int:
+        if not self.bot_can_see(channel):
+            return 0
         if channel.guild is None:
-            from .model import DM_APP_PERMISSIONS
-
             return DM_APP_PERMISSIONS
         member = channel.guild.members.get(self.bot_user.id)
         return member.permissions() if member else 0
@@ -603,6 +670,16 @@ class Emulator:
 
     def application_payload(self) -> Json:
         perms = str(self.bot_permissions)
+        install_config: Json = {
+            "0": {
+                "oauth2_install_params": {
+                    "scopes": ["bot", "applications.commands"],
+                    "permissions": perms,
+                }
+            }
+        }
+        if self.user_installs:
+            install_config["1"] = {"oauth2_install_params": copy.deepcopy(USER_INSTALL_PARAMS)}
         return {
             "id": str(self.application_id),
             "name": self.bot_user.global_name,
@@ -624,16 +701,11 @@ class Emulator:
             "role_connections_verification_url": None,
             "tags": [],
             "install_params": {"scopes": ["bot", "applications.commands"], "permissions": perms},
-            "integration_types_config": {
-                "0": {
-                    "oauth2_install_params": {
-                        "scopes": ["bot", "applications.commands"],
-                        "permissions": perms,
-                    }
-                }
-            },
-            "approximate_guild_count": len(self.guilds),
-            "approximate_user_install_count": 0,
+            "integration_types_config": install_config,
+            "approximate_guild_count": sum(1 for g in self.guilds.values() if self.bot_in(g)),
+            "approximate_user_install_count": sum(
+                1 for u in self.users.values() if u.app_installed
+            ),
             "is_monetized": False,
             "storefront_available": False,
             "explicit_content_filter": 0,
@@ -905,6 +977,8 @@ class Emulator:
         guild = self.guilds.get(gid)
         if guild is None:
             raise ApiError(404, 10004, "Unknown Guild")
+        if not self.bot_in(guild):
+            raise missing_access()
         return guild
 
     def _channel_or_404(self, req: Req) -> Channel:
@@ -912,6 +986,8 @@ class Emulator:
         ch = self.channels.get(cid)
         if ch is None:
             raise ApiError(404, 10003, "Unknown Channel")
+        if not self.bot_can_see(ch):
+            raise missing_access()
         return ch
 
     def _message_or_404(self, req: Req, channel: Channel) -> Message:
@@ -936,6 +1012,7 @@ class Emulator:
                 "features": list(g.features),
             }
             for g in self.guilds.values()
+            if self.bot_in(g)
         ]
 
     async def _get_user(self, req: Req) -> tuple[int, Any]:
@@ -1401,6 +1478,8 @@ class Emulator:
         return msg
 
     def _dispatch_message(self, event: str, msg: Message) -> None:
+        if not self.bot_can_see(msg.channel):  # the bot hears nothing from where it is not
+            return
         data = copy.deepcopy(msg.data)
         guild = msg.channel.guild
         if guild is not None:
@@ -1470,7 +1549,7 @@ class Emulator:
 
     def _delete(self, msg: Message) -> None:
         msg.deleted = True
-        if not msg.ephemeral:
+        if not msg.ephemeral and self.bot_can_see(msg.channel):
             payload: Json = {"id": str(msg.id), "channel_id": str(msg.channel.id)}
             gid = msg.channel.guild_id
             if gid is not None:
