@@ -14,6 +14,7 @@ from bot.core.settings import Settings
 from bot.leaderboards import retention
 from bot.reminders import store as reminder_store
 from bot.review import service as review_service
+from db.leaderboards import queries as boards
 
 
 def register() -> None:
@@ -22,6 +23,17 @@ def register() -> None:
     hooks.on_timezone_changed(reminder_store.reschedule_for_timezone)
     hooks.on_answers_final(review_service.record_final_answers)
     hooks.cards_due_counter = review_service.cards_due_today
+    hooks.on_users_merged(_merge_boards)
+    hooks.on_users_merged(review_service.merge_decks)
+    hooks.on_user_deleting(_remove_from_boards)
+
+
+async def _merge_boards(session: AsyncSession, source: int, target: int) -> None:
+    await boards.merge_users(session, from_user_id=source, into_user_id=target)
+
+
+async def _remove_from_boards(session: AsyncSession, user_id: int) -> None:
+    await boards.remove_user(session, user_id=user_id)
 
 
 def schedule_jobs(

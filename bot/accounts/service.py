@@ -26,12 +26,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import require_aware
 from bot.core.errors import Conflict, InvalidInput, NotAllowed, NotFound, RateLimited
+from bot.core.hooks import hooks
 from bot.progression.achievements import UnlockedAchievement, UnlockedAvatar
 from bot.progression.awards import award_achievements
 from bot.progression.levels import level_for
 from db.accounts import queries as account_db
 from db.accounts.queries import AvatarStatus
-from db.leaderboards import queries as boards  # the boards follow every finish
 
 log = logging.getLogger(__name__)
 
@@ -233,7 +233,7 @@ async def delete_account(session: AsyncSession, discord_id: int) -> int:
     if row is None:
         raise NotFound("You don't have any CertQuest data to delete.")
 
-    await boards.remove_user(session, user_id=row.user_id)
+    await hooks.user_deleting(session, row.user_id)  # the boards, and any other feature
     await account_db.delete_by_discord_id(session, discord_id)
     log.info("deleted an account", extra={"user_id": row.user_id, "discord_id": discord_id})
     return row.user_id
@@ -400,6 +400,6 @@ async def _move_identity(
     await account_db.merge_progress(session, source=src, target=dst)
 
 
-    await boards.merge_users(session, from_user_id=source_id, into_user_id=target_id)
+    await hooks.users_merged(session, source_id, target_id)  # the boards, the review deck…
     await account_db.delete_user(session, source_id)
     return source_id

@@ -13,6 +13,9 @@ and the caller looks it up:
 - ``question_set``: the quiz feature runs a private quiz of given questions (``/review``).
 - ``answers_final``: features that learn from every answer (the review deck) take a finished
   quiz's answers in the finish's own unit of work, for all players at once.
+- ``users_merged`` and ``user_deleting``: linking a Discord account to a web account merges
+  two members, and ``/account delete`` removes one; every feature that keeps something per
+  member (boards, the review deck) moves or removes it in the same unit of work.
 - ``timezone_changed``: features whose schedules follow a member's time zone (reminders)
   recompute them in the same unit of work as the change (the profile feature calls them).
 
@@ -56,6 +59,14 @@ class ReviewStarter(Protocol):
     def __call__(self, interaction: Any) -> Awaitable[None]: ...
 
 
+UsersMergedListener = Callable[[AsyncSession, int, int], Awaitable[None]]
+"""(session, from user id, into user id): the source account is merged into the target and
+deleted right after, in the same transaction; move what the feature keeps per member."""
+
+UserDeletingListener = Callable[[AsyncSession, int], Awaitable[None]]
+"""(session, user id): the account is deleted right after, in the same transaction."""
+
+
 class SoloQuizStarter(Protocol):
     def __call__(
         self, interaction: Any, exam_type: str | None, *, questions: int
@@ -87,6 +98,24 @@ class Hooks:
             return {}
         return await self.cards_due_counter(session, members, now)
     answers_listeners: list[AnswersListener] = field(default_factory=list)
+    merge_listeners: list[UsersMergedListener] = field(default_factory=list)
+    delete_listeners: list[UserDeletingListener] = field(default_factory=list)
+
+    def on_users_merged(self, listener: UsersMergedListener) -> None:
+        if listener not in self.merge_listeners:
+            self.merge_listeners.append(listener)
+
+    def on_user_deleting(self, listener: UserDeletingListener) -> None:
+        if listener not in self.delete_listeners:
+            self.delete_listeners.append(listener)
+
+    async def users_merged(self, session: AsyncSession, source: int, target: int) -> None:
+        for listener in self.merge_listeners:
+            await listener(session, source, target)
+
+    async def user_deleting(self, session: AsyncSession, user_id: int) -> None:
+        for listener in self.delete_listeners:
+            await listener(session, user_id)
 
     def on_answers_final(self, listener: AnswersListener) -> None:
         if listener not in self.answers_listeners:

@@ -81,6 +81,12 @@ async def record_final_answers(
     await cards_db.upsert_cards(session, rows)
 
 
+async def merge_decks(session: AsyncSession, source: int, target: int) -> None:
+    """Two accounts became one (``hooks.users_merged``): the source's cards join the target's
+    deck; where both have a card of a question, the target's is kept."""
+    await cards_db.merge_cards(session, source, target)
+
+
 @dataclass(frozen=True, slots=True)
 class ReviewPlan:
     exam_type: str

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.dialect import dialect_name, insert
@@ -115,6 +115,19 @@ async def upsert_cards(session: AsyncSession, rows: Sequence[dict[str, Any]]) ->
         return
     ordered = sorted(rows, key=lambda r: (r["user_id"], r["question_id"]))
     await session.execute(_upsert(session), [{**r, "due": to_utc(r["due"])} for r in ordered])
+
+
+async def merge_cards(session: AsyncSession, source: int, target: int) -> int:
+    """Give ``source``'s cards to ``target``, except for questions ``target`` has a card of
+    (theirs is kept); ``source``'s remaining cards go with the account. Returns cards moved."""
+    theirs = select(C.question_id).where(C.user_id == target)
+    result = await session.execute(
+        update(C)
+        .where(C.user_id == source, C.question_id.not_in(theirs))
+        .values(user_id=target)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 async def due_cards(

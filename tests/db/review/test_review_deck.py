@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.accounts.service import get_or_create_account
 from bot.core.errors import NotFound
 from bot.core.events import FinalAnswer
+from bot.core.hooks import hooks
 from bot.review import service as svc
 from db.quiz import sessions as q
 from db.review.models import ReviewCard
@@ -77,3 +78,18 @@ async def test_review_with_an_empty_deck_says_what_to_do(session: AsyncSession) 
         await svc.plan_review(
             session, discord_id=FRANK + 2, display_name="f", exam_type=None, count=5, now=NOW
         )
+
+
+async def test_merging_two_accounts_merges_their_decks(session: AsyncSession) -> None:
+    """Linking a Discord account to a web account that studied too: the deck is one."""
+    web, discord_only = await member(session, FRANK + 3), await member(session, FRANK + 4)
+    pool = [qid for qid, _ in await q.candidates(session, "network", "1.1")][:3]
+    await answer_all(session, web, {pool[0]: True}, NOW)
+    await answer_all(session, discord_only, {pool[0]: False, pool[1]: False}, NOW)
+
+    await hooks.users_merged(session, discord_only, web)  # as linking does, before the delete
+
+    rows = await session.execute(
+        select(ReviewCard.question_id, ReviewCard.last_correct).where(ReviewCard.user_id == web)
+    )
+    assert {q: ok for q, ok in rows} == {pool[0]: True, pool[1]: False}  # theirs kept on pool[0]
