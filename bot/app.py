@@ -34,6 +34,7 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.account.cog",
     "cogs.reminders.cog",
     "cogs.review.cog",
+    "cogs.readiness.cog",
     "cogs.core.telemetry",
 )
 

@@ -48,13 +48,13 @@ async def objective_accuracy(
 
 async def most_studied_exam(session: AsyncSession, user_id: int) -> str | None:
     """The exam the member answered most questions of (the default of ``/readiness``)."""
-    s = UserObjectiveStats
     stmt = (
-        select(s.exam_type)
-        .where(s.user_id == user_id)
-        .group_by(s.exam_type)
-        .order_by(func.sum(s.answered).desc(), s.exam_type)
+        select(Question.exam_type)
+        .join(UserAnswer, UserAnswer.question_id == Question.id)
+        .where(UserAnswer.user_id == user_id)
+        .group_by(Question.exam_type)
+        .order_by(func.count().desc(), Question.exam_type)
         .limit(1)
     )
     row = (await session.execute(stmt)).first()
-    return None if row is None else str(row[0])
+    return None if row is None or row[0] is None else str(row[0])

@@ -21,7 +21,7 @@ from tests.e2e.test_review_e2e import session_questions
 from tests.emulator import Actor, CommandUnavailable, Emulator
 from tests.emulator.model import CONTEXT_GUILD, CONTEXT_PRIVATE_CHANNEL, Channel
 
-PERSONAL = ("quiz", "review", "profile", "achievements", "avatar", "stats", "remind")
+PERSONAL = ("quiz", "review", "readiness", "profile", "achievements", "avatar", "stats", "remind")
 GROUP_REFUSAL = "Group quizzes"
 
 
