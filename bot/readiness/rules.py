@@ -5,14 +5,15 @@ Method, in short:
 
 * **Per domain, a posterior over θ**, the probability of answering an *exam-level* item of that
   domain right, on a fixed grid of ``GRID`` points in (0, 1). Each answer is a Bernoulli
-  observation of ``σ(logit θ + shift)`` where the shift depends on the item's difficulty
-  (easy ``+0.8``, exam level ``0``, hard ``-0.8`` logits): a hard item answered right is
-  stronger evidence of a high θ than an easy one, an easy item missed stronger evidence of a low
-  θ. Each answer's log-likelihood is weighted by its recency, ``0.5 ** (age / 30 days)``;
+  observation of a three-parameter logistic with a guessing floor: ``0.25 + 0.75·σ(η + shift)``
+  where ``η`` puts exam-level items at θ and the shift depends on the item's difficulty (easy
+  ``+0.8``, exam level ``0``, hard ``-0.8`` logits): a hard item answered right is stronger
+  evidence of a high θ than an easy one, an easy item missed stronger evidence of a low θ.
+  Each answer's log-likelihood is weighted by its recency, ``0.5 ** (age / 30 days)``;
   answers older than ``WINDOW`` are ignored.
-* **Prior**: ``Beta(4·m, 4·(1 - m))``, where ``m`` is the member's mean from their *other*
-  domains (uniform prior there). A domain with few answers leans on the member's overall level
-  instead of on an arbitrary 50 %; its own answers soon dominate.
+* **Prior**: ``Beta(4·m, 4·(1 - m))``, where ``m`` is the posterior mean from the member's
+  answers in their *other* domains (uniform prior there). A domain with few answers leans on
+  the member's overall level instead of on an arbitrary 50 %; its own answers soon dominate.
 * **Exam share** ``S = Σ w_d θ_d`` (weights normalised). The score maps it linearly on the
   exam's scale: ``100 + 800·S``. CompTIA publishes no raw-to-scaled mapping; this is an
   assumption (see the docs for what it implies).
