@@ -30,7 +30,7 @@ class FinalAnswer:
 @dataclass(frozen=True, slots=True)
 class QuizFinished:
     session_id: int
-    ask_about_reminders: tuple[int, ...]
-    """Discord ids of players to ask, once, whether they want streak reminders."""
+    players: tuple[tuple[int, int], ...]
+    """(user id, Discord id) of the players that can still be answered privately."""
     followup_tokens: dict[int, str] = field(default_factory=dict)
     """Discord id → an interaction token still valid for a private follow-up (15 minutes)."""

@@ -42,7 +42,6 @@ from db.exams import exam_label, exams
 from db.models import LETTERS, QuizAttempt
 from db.quiz import sessions as q
 from db.quiz.models import QuizSession
-from db.reminders import queries as reminder_db
 
 log = logging.getLogger(__name__)
 
@@ -104,8 +103,9 @@ class QuizResults:
     total: int
     players: list[PlayerResult] = field(default_factory=list)
     stopped_early: bool = False
-    # players to ask (once ever) whether they want daily streak reminders
-    ask_about_reminders: tuple[int, ...] = ()
+    # (user id, Discord id) of the players the cog can still answer privately (their last
+    # click is fresh, or a solo quiz): other features may follow up with them
+    reachable: tuple[tuple[int, int], ...] = ()
     # the question message on screen when the quiz ended (its buttons should go)
     open_message_id: int | None = None
 
@@ -491,11 +491,11 @@ async def finish_quiz(
     await hooks.answers_final(session, answers, now)
     order = {st.user_id: i for i, st in enumerate(rank_players([r.standing for r in results]))}
     results.sort(key=lambda r: order[r.standing.user_id])
-    ask: list[int] = []
-    for p in results:
-        reachable = s.mode == "solo" or (can_ask is not None and p.discord_id in can_ask)
-        if reachable and await reminder_db.claim_opt_in_prompt(session, p.standing.user_id):
-            ask.append(p.discord_id)
+    reachable = tuple(
+        (p.standing.user_id, p.discord_id)
+        for p in results
+        if s.mode == "solo" or (can_ask is not None and p.discord_id in can_ask)
+    )
     open_message = s.message_id if s.mode == "group" and s.phase == "asking" else None
     return QuizResults(
         session_id,
@@ -505,7 +505,7 @@ async def finish_quiz(
         len(s.question_ids),
         results,
         stopped_early,
-        tuple(ask),
+        reachable,
         open_message,
     )
 

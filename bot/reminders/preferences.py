@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.accounts.service import get_or_create_account
 from bot.reminders import store
 from bot.reminders.rules import format_status, validate_hour, validate_timezone
+from db.reminders import queries as reminder_db
 
 
 async def remind_on(
@@ -29,6 +31,12 @@ async def remind_on(
         session, account.user_id, hour=hour, timezone=timezone, now=now
     )
     return format_status(status, now)
+
+
+async def claim_opt_in_prompts(session: AsyncSession, user_ids: Sequence[int]) -> set[int]:
+    """The members among ``user_ids`` to ask now whether they want reminders: each is asked
+    once ever (claimed atomically, so two processes never both ask)."""
+    return {u for u in sorted(set(user_ids)) if await reminder_db.claim_opt_in_prompt(session, u)}
 
 
 async def remind_off(

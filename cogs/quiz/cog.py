@@ -369,13 +369,13 @@ class QuizCog(commands.GroupCog, name="Quiz", group_name="quiz"):
 
     def announce_finished(self, results: svc.QuizResults, reachable: dict[int, str]) -> None:
         """Tell the other features the quiz is over (``bot.core.events``): the reminders
-        feature asks new players, privately, whether they want streak reminders."""
+        feature asks new players, privately and once ever, whether they want reminders."""
         self.last_clicks.pop(results.session_id, None)  # the quiz is over
         self.bot.dispatch(
             QUIZ_FINISHED,
             QuizFinished(
                 session_id=results.session_id,
-                ask_about_reminders=tuple(results.ask_about_reminders),
+                players=results.reachable,
                 followup_tokens=reachable,
             ),
         )

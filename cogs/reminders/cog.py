@@ -35,9 +35,12 @@ class RemindersCog(commands.GroupCog, name="Reminders", group_name="remind"):
         """Ask each new player once, privately, whether they want streak reminders (through
         the follow-up webhook of their last click, valid 15 minutes)."""
         application_id = self.bot.application_id
-        if application_id is None:
+        players = [p for p in finished.players if p[1] in finished.followup_tokens]
+        if application_id is None or not players:
             return
-        for discord_id in finished.ask_about_reminders:
+        async with unit_of_work(self.bot.sessions) as session:  # claimed once ever, per member
+            ask = await svc.claim_opt_in_prompts(session, [user_id for user_id, _ in players])
+        for discord_id in (d for user_id, d in players if user_id in ask):
             token = finished.followup_tokens.get(discord_id)
             if token is None:
                 continue
