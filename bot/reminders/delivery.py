@@ -189,16 +189,21 @@ class ReminderOptInButton(
                 "Reminders aren't available right now — try `/remind on` later.", ephemeral=True
             )
             return
+        clock = getattr(interaction.client, "clock", None)
+        now = clock() if callable(clock) else discord.utils.utcnow()
+        # the unit of work ends before any Discord request is awaited
         async with sessions() as session, session.begin():
             user_id = await q.user_id_for_discord(session, self.discord_id)
-            if user_id is None:
-                await interaction.response.send_message(
-                    "Finish a quiz first, then try `/remind on`.", ephemeral=True
-                )
-                return
-            clock = getattr(interaction.client, "clock", None)
-            now = clock() if callable(clock) else discord.utils.utcnow()
-            status = await store.enable(session, user_id, hour=DEFAULT_HOUR, now=now)
+            status = (
+                None
+                if user_id is None
+                else await store.enable(session, user_id, hour=DEFAULT_HOUR, now=now)
+            )
+        if status is None:
+            await interaction.response.send_message(
+                "Finish a quiz first, then try `/remind on`.", ephemeral=True
+            )
+            return
         await interaction.response.edit_message(
             content=format_status(status, now)
             + "\nChange the hour or time zone with `/remind on hour: timezone:`.",
