@@ -4,8 +4,8 @@
 - ``to_utc(when)`` is how an instant goes in (a parameter, a bind value): a naive datetime is
   refused with ``ValueError`` (it does not say which time zone it means), an aware one is
   converted to UTC.
-- ``as_aware(when)`` is how an instant comes back out of the database: SQLite returns naive
-  UTC, so a naive value read back *is* UTC.
+- ``read_utc(when)`` (``as_aware`` for a nullable value) is how an instant comes back out of
+  the database: SQLite returns naive UTC, so a naive value read back *is* UTC.
 
 ``bot.core.clock`` re-exports these; nothing else writes its own guard.
 """
@@ -31,8 +31,11 @@ def to_utc(when: dt.datetime) -> dt.datetime:
     return when.astimezone(dt.UTC)
 
 
-def as_aware(when: dt.datetime | None) -> dt.datetime | None:
+def read_utc(when: dt.datetime) -> dt.datetime:
     """A datetime read back from the database, as aware UTC (SQLite returns naive UTC)."""
-    if when is None:
-        return None
     return when.replace(tzinfo=dt.UTC) if when.tzinfo is None else when.astimezone(dt.UTC)
+
+
+def as_aware(when: dt.datetime | None) -> dt.datetime | None:
+    """``read_utc`` of a nullable column."""
+    return None if when is None else read_utc(when)

@@ -82,3 +82,12 @@ def local_date(when: dt.datetime, tz_name: str | None) -> dt.date:
     """The calendar date of the instant ``when`` (must be time-zone aware) in ``tz_name``."""
     require_aware(when)
     return when.astimezone(resolve_timezone(tz_name)).date()
+
+
+def local_instant(day: dt.date, timezone: str | None, hour: int = 0) -> dt.datetime:
+    """``hour:00`` of local date ``day`` in ``timezone``, in UTC. DST: a wall time that does
+    not exist (spring forward) is read with the offset before the gap, so it lands just after
+    it on the same day; an ambiguous one is its first occurrence (``fold=0``)."""
+    return dt.datetime.combine(day, dt.time(hour), tzinfo=resolve_timezone(timezone)).astimezone(
+        dt.UTC
+    )

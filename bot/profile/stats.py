@@ -9,7 +9,6 @@ not a hot path.
 from __future__ import annotations
 
 import logging
-import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.errors import InvalidInput
+from bot.core.study import accuracy, weakest_first
 from db.exams import Exam, Objective, exams
 from db.leaderboards import queries
 
@@ -27,15 +27,6 @@ DEFAULT_MIN_ANSWERS = 5
 """Answers a question needs before its share of correct answers means something."""
 
 
-def _accuracy(answered: int, correct: int) -> float:
-    return correct / answered if answered else 0.0
-
-
-def _objective_order(objective_id: str) -> tuple[int, ...]:
-    """Sort key: 1.10 after 1.9; ids that are not dotted numbers last."""
-    if re.fullmatch(r"\d+(\.\d+)*", objective_id):
-        return tuple(int(p) for p in objective_id.split("."))
-    return (1 << 30,)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +41,7 @@ class ObjectiveStats:
     @property
     def accuracy(self) -> float:
         """Share of correct answers, 0.0–1.0 (0.0 when nothing was answered)."""
-        return _accuracy(self.answered, self.correct)
+        return accuracy(self.answered, self.correct)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +55,7 @@ class DomainStats:
 
     @property
     def accuracy(self) -> float:
-        return _accuracy(self.answered, self.correct)
+        return accuracy(self.answered, self.correct)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +73,7 @@ class ExamStats:
 
     @property
     def accuracy(self) -> float:
-        return _accuracy(self.answered, self.correct)
+        return accuracy(self.answered, self.correct)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +86,7 @@ class UserStats:
 
     @property
     def accuracy(self) -> float:
-        return _accuracy(self.answered, self.correct)
+        return accuracy(self.answered, self.correct)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +103,7 @@ class QuestionDifficulty:
 
     @property
     def share_correct(self) -> float:
-        return _accuracy(self.answered, self.correct)
+        return accuracy(self.answered, self.correct)
 
 
 def exam_stats(exam: Exam, counts: Iterable[tuple[str, int, int]]) -> ExamStats:
@@ -127,7 +118,7 @@ def exam_stats(exam: Exam, counts: Iterable[tuple[str, int, int]]) -> ExamStats:
         objectives.append(ObjectiveStats(objective_id, title, number, answered, correct))
         by_domain[number][0] += answered
         by_domain[number][1] += correct
-    objectives.sort(key=lambda o: (o.accuracy, -o.answered, _objective_order(o.objective_id)))
+    objectives.sort(key=lambda o: weakest_first(o.objective_id, o.answered, o.correct))
     domains = tuple(
         DomainStats(d.number, d.title, d.weight, *by_domain.get(d.number, [0, 0]))
         for d in exam.domains

@@ -11,8 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.accounts.service import get_or_create_account
 from bot.core.errors import InvalidInput, NotFound
 from bot.core.hooks import hooks
+from bot.core.study import weakest_first
 from bot.readiness.rules import Evidence, NotEnoughEvidence, Readiness, estimate, spec_of
 from db.exams import exams
+from db.leaderboards import queries as boards
 from db.readiness import queries as readiness_db
 
 
@@ -26,11 +28,12 @@ class ReadinessView:
 
 
 def _weakest(objectives: list[str], accuracy: dict[str, tuple[int, int]]) -> str:
-    """The objective with the lowest accuracy; one never answered comes first."""
+    """The objective to practise: one never answered first, else the weakest
+    (``bot.core.study.weakest_first``)."""
 
-    def key(objective: str) -> tuple[float, str]:
+    def key(objective: str) -> tuple[bool, tuple[object, ...]]:
         correct, answered = accuracy.get(objective, (0, 0))
-        return (correct / answered if answered else -1.0, objective)
+        return (answered > 0, weakest_first(objective, answered, correct))
 
     return min(objectives, key=key)
 
@@ -63,7 +66,12 @@ async def readiness(
         for objective, correct, at, difficulty in rows
     ]
     result = estimate(spec_of(exam), evidence, now)
-    accuracy = await readiness_db.objective_accuracy(session, account.user_id, exam_type)
+    accuracy = {
+        objective: (correct, answered)
+        for _, objective, answered, correct in await boards.objective_counts(
+            session, account.user_id, exam_type
+        )
+    }
     practise = {
         d.number: _weakest([o.id for o in d.objectives], accuracy)
         for d in exam.domains

@@ -172,8 +172,7 @@ def reminder_instant(day: dt.date, timezone: str | None, hour: int) -> dt.dateti
     """``hour:00`` on local date ``day`` in ``timezone``, in UTC (DST: see the module doc)."""
     if not 0 <= hour <= 23:
         raise ValueError(f"hour must be 0–23, got {hour}")
-    local = dt.datetime.combine(day, dt.time(hour), tzinfo=zone(timezone))  # fold=0
-    return local.astimezone(UTC)
+    return timezones.local_instant(day, timezone, hour)
 
 
 def next_reminder_at(

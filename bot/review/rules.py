@@ -19,12 +19,11 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 from fsrs import Card, Rating, Scheduler, State
 
 from bot.core.clock import to_utc
-from bot.core.timezones import local_date, resolve_timezone
+from bot.core.timezones import local_date, local_instant
 
 DESIRED_RETENTION = 0.9
 SCHEDULER = Scheduler(
@@ -59,8 +58,7 @@ def rating_for(correct: bool) -> Rating:
 
 def start_of_day(day: dt.date, timezone: str | None) -> dt.datetime:
     """Local midnight of ``day`` in ``timezone``, in UTC (the first instant of that day)."""
-    zone: ZoneInfo = resolve_timezone(timezone)
-    return dt.datetime.combine(day, dt.time(), tzinfo=zone).astimezone(dt.UTC)
+    return local_instant(day, timezone)
 
 
 def review(
@@ -94,10 +92,6 @@ def review(
         lapses=(card.lapses if card else 0) + (0 if correct else 1),
         interval_days=days,
     )
-
-
-def interval_days(card: CardState) -> int:
-    return card.interval_days
 
 
 def end_of_day(day: dt.date, timezone: str | None) -> dt.datetime:

@@ -20,9 +20,11 @@ from bot.accounts.service import get_or_create_account
 from bot.core.clock import to_utc
 from bot.core.errors import InvalidInput, NotFound
 from bot.core.events import FinalAnswer
+from bot.core.study import weakest_first
 from bot.core.timezones import local_date
 from bot.review.rules import CardState, end_of_day, review
 from db.exams import exam_label, exams
+from db.leaderboards import queries as boards
 from db.review import queries as cards_db
 
 MIN_COUNT, MAX_COUNT, DEFAULT_COUNT = 1, 50, 10
@@ -172,7 +174,9 @@ async def plan_review(
     due_ids = tuple(c.question_id for c in due)
     new_ids: tuple[int, ...] = ()
     if len(due_ids) < count:
-        weakest = await cards_db.weakest_objectives(session, account.user_id, exam)
+        counts = await boards.objective_counts(session, account.user_id, exam)
+        answered = [(o, n, c) for _, o, n, c in counts if o and n > 0]
+        weakest = [o for o, _, _ in sorted(answered, key=lambda r: weakest_first(*r))][:5]
         unseen = await cards_db.unseen_questions(
             session, account.user_id, exam, weakest, limit=count - len(due_ids)
         )

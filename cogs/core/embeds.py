@@ -5,6 +5,7 @@ Pure helpers shared by the profile, achievements, stats and leaderboard renderer
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -111,3 +112,8 @@ def pack_sections(
             pages[-1].append((name, value))
             used += size
     return pages if pages[0] else [[]]
+
+
+def percent(share: float) -> str:
+    """A share of 0.0–1.0 as a whole percent, rounded down (99.6 % is not 100 %)."""
+    return f"{math.floor(share * 100 + 1e-9)}%"

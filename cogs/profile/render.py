@@ -6,7 +6,6 @@ Discord's limits (see ``cogs.core.embeds``).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import discord
@@ -27,6 +26,7 @@ from cogs.core.embeds import (
     pack_sections,
     safe_name,
 )
+from cogs.core.embeds import percent as percent
 from cogs.core.exams import exam_choice_name as exam_choice_name
 from cogs.core.exams import exam_choices as exam_choices
 from cogs.core.exams import quiz_suggestion as quiz_suggestion
@@ -62,11 +62,6 @@ def level_line(level: LevelProgress) -> str:
     """``▰▰▰▱▱▱▱▱▱▱ 340/500 XP``: XP into the current level over the XP the level takes."""
     into, needed = level.into_level, level.needed
     return f"{progress_bar(into, needed)} {into:,}/{needed:,} XP"
-
-
-def percent(share: float) -> str:
-    """A share of 0.0–1.0 as a whole percent, rounded down (99.6 % is not 100 %)."""
-    return f"{math.floor(share * 100 + 1e-9)}%"
 
 
 def plural(n: int, word: str, many: str | None = None) -> str:

@@ -6,16 +6,13 @@ import discord
 
 from bot.readiness.rules import NotEnoughEvidence
 from bot.readiness.service import ReadinessView
+from cogs.core.embeds import percent
 from cogs.core.exams import quiz_suggestion
 from db.exams import exam_label, exams
 
 GREEN = discord.Colour(0x57F287)
 AMBER = discord.Colour(0xF5B53B)
 GREY = discord.Colour(0x99AAB5)
-
-
-def percent(value: float) -> str:
-    return f"{round(100 * value)} %"
 
 
 def readiness_embed(view: ReadinessView) -> discord.Embed:

@@ -53,7 +53,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.dialect import dialect_name, insert
 from db.leaderboards.models import BoardHistogram, BoardScore, UserObjectiveStats
 from db.models import Question, User, UserAnswer
-from db.utc import as_aware
+from db.utc import read_utc
 
 log = logging.getLogger(__name__)
 
@@ -84,10 +84,8 @@ _HIST_PK = ("board", "scope_id", "period", "period_start", "level", "bucket")
 # --- periods ------------------------------------------------------------------------------
 
 
-def as_utc(when: dt.datetime) -> dt.datetime:
-    """``when`` in UTC; a naive datetime is taken to be UTC already (period arithmetic on
-    values read back from SQLite). Instants coming in are checked by ``db.utc.to_utc``."""
-    return as_aware(when) or when
+as_utc = read_utc
+"""Period arithmetic also runs on values read back from SQLite (naive UTC)."""
 
 
 def period_start(period: Period, when: dt.datetime) -> dt.date:

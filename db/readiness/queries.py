@@ -7,7 +7,6 @@ import datetime as dt
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.leaderboards.models import UserObjectiveStats
 from db.models import Question, UserAnswer
 from db.utc import as_aware
 
@@ -35,15 +34,6 @@ async def answers(
     return out
 
 
-async def objective_accuracy(
-    session: AsyncSession, user_id: int, exam_type: str
-) -> dict[str, tuple[int, int]]:
-    """objective → (correct, answered) of the member, for the suggestions."""
-    s = UserObjectiveStats
-    stmt = select(s.objective, s.correct, s.answered).where(
-        s.user_id == user_id, s.exam_type == exam_type
-    )
-    return {str(o): (int(c), int(a)) for o, c, a in await session.execute(stmt) if o}
 
 
 async def most_studied_exam(session: AsyncSession, user_id: int) -> str | None:

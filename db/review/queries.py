@@ -11,7 +11,6 @@ from sqlalchemy import and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.dialect import dialect_name, insert
-from db.leaderboards.models import UserObjectiveStats
 from db.models import Question, UserProfile
 from db.review.models import ReviewCard
 from db.utc import as_aware, to_utc
@@ -201,19 +200,6 @@ async def unseen_questions(
     return [(int(i), str(d or "")) for i, d in await session.execute(stmt)][: limit * 5]
 
 
-async def weakest_objectives(
-    session: AsyncSession, user_id: int, exam_type: str, *, limit: int = 5
-) -> list[str]:
-    """This member's objectives of an exam, lowest accuracy first (those they answered)."""
-    S = UserObjectiveStats
-    accuracy = (S.correct * 1.0) / func.nullif(S.answered, 0)
-    stmt = (
-        select(S.objective)
-        .where(S.user_id == user_id, S.exam_type == exam_type, S.answered > 0, S.objective != "")
-        .order_by(accuracy, S.answered.desc(), S.objective)
-        .limit(limit)
-    )
-    return [str(o) for (o,) in await session.execute(stmt)]
 
 
 async def exam_with_most_due(

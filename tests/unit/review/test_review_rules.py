@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.review.rules import CardState, interval_days, review
+from bot.review.rules import CardState, review
 
 NOON = dt.datetime(2026, 12, 2, 12, 0, tzinfo=dt.UTC)
 
@@ -17,8 +17,8 @@ def test_a_missed_question_comes_back_sooner_than_one_answered_right() -> None:
     missed = review(None, False, NOON, "UTC")
     known = review(None, True, NOON, "UTC")
     assert missed.due < known.due
-    assert interval_days(missed) == 1  # tomorrow
-    assert interval_days(known) > 1
+    assert missed.interval_days == 1  # tomorrow
+    assert known.interval_days > 1
     assert (missed.lapses, known.lapses) == (1, 0)
 
 
@@ -28,7 +28,7 @@ def test_a_card_answered_right_again_and_again_grows_its_interval() -> None:
     intervals = []
     for _ in range(5):
         card = review(card, True, at, "UTC")
-        intervals.append(interval_days(card))
+        intervals.append(card.interval_days)
         at = card.due + dt.timedelta(hours=12)  # answered on the day it is due
     assert intervals == sorted(intervals) and intervals[-1] > intervals[0] * 4
     assert card is not None and card.reps == 5
@@ -42,7 +42,7 @@ def test_a_miss_after_a_long_run_brings_the_card_back_much_sooner() -> None:
         at = card.due + dt.timedelta(hours=1)
     assert card is not None
     lapsed = review(card, False, at, "UTC")
-    assert interval_days(lapsed) * 3 < interval_days(card) and lapsed.lapses == 1
+    assert lapsed.interval_days * 3 < card.interval_days and lapsed.lapses == 1
 
 
 @pytest.mark.parametrize(
@@ -64,7 +64,7 @@ def test_due_dates_are_whole_days_of_the_members_calendar_across_dst(
         due_local = card.due.astimezone(ZoneInfo(zone))
         assert due_local.time() == dt.time(0, 0)  # the start of the member's day
         days = (due_local.date() - local_review.date()).days
-        assert days == interval_days(review(None, correct, at, "UTC")), (zone, correct)
+        assert days == review(None, correct, at, "UTC").interval_days, (zone, correct)
 
 
 def test_the_same_instant_is_due_on_each_members_own_calendar_day() -> None:
