@@ -35,6 +35,7 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.reminders.cog",
     "cogs.review.cog",
     "cogs.readiness.cog",
+    "cogs.mockexam.cog",
     "cogs.core.telemetry",
 )
 
@@ -87,6 +88,10 @@ class CertQuestBot(commands.AutoShardedBot):
             return
         jobs = Scheduler()  # one scheduler for every feature's periodic work
         schedule_jobs(jobs, self.sessions, self.settings, self.clock)
+        for cog in list(self.cogs.values()):  # jobs that talk to Discord (mock exam time-outs)
+            add_jobs = getattr(cog, "schedule_jobs", None)
+            if callable(add_jobs):
+                add_jobs(jobs)
         self.reminders = ReminderScheduler(
             self.sessions, DiscordReminderSender(self), clock=self.clock, scheduler=jobs
         )

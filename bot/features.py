@@ -12,6 +12,8 @@ from bot.core.hooks import hooks
 from bot.core.scheduler import Scheduler
 from bot.core.settings import Settings
 from bot.leaderboards import retention
+from bot.mockexam import service as mock_exams
+from bot.quiz import records as quiz_records
 from bot.reminders import store as reminder_store
 from bot.review import service as review_service
 from db.leaderboards import queries as boards
@@ -25,6 +27,8 @@ def register() -> None:
     hooks.cards_due_counter = review_service.cards_due_today
     hooks.on_users_merged(_merge_boards)
     hooks.on_users_merged(review_service.merge_decks)
+    hooks.on_users_merged(mock_exams.merge_sittings)
+    hooks.practice_recorder = quiz_records.record_practice
     hooks.on_user_deleting(_remove_from_boards)
 
 
@@ -43,11 +47,15 @@ def schedule_jobs(
     clock: Callable[[], dt.datetime],
 ) -> None:
     """Every feature's periodic job but the reminder sweep (``ReminderScheduler`` adds that):
-    the daily pruning of old period leaderboards."""
+    the daily pruning of old period leaderboards and of ended mock exams (the time-out sweep of
+    mock exams tells members on Discord: the mock exam cog adds it)."""
     retention.schedule(
         scheduler,
         sessions,
         clock,
         weeks=settings.board_retention_weeks,
         months=settings.board_retention_months,
+    )
+    mock_exams.schedule_retention(
+        scheduler, sessions, clock, days=settings.mock_exam_retention_days
     )

@@ -16,6 +16,8 @@ and the caller looks it up:
 - ``users_merged`` and ``user_deleting``: linking a Discord account to a web account merges
   two members, and ``/account delete`` removes one; every feature that keeps something per
   member (boards, the review deck) moves or removes it in the same unit of work.
+- ``practice_recorder``: the quiz feature records a set of answers given outside a quiz (a
+  mock exam) as one finished attempt of the member: XP, streak, achievements, boards, /stats.
 - ``timezone_changed``: features whose schedules follow a member's time zone (reminders)
   recompute them in the same unit of work as the change (the profile feature calls them).
 
@@ -67,6 +69,44 @@ UserDeletingListener = Callable[[AsyncSession, int], Awaitable[None]]
 """(session, user id): the account is deleted right after, in the same transaction."""
 
 
+@dataclass(frozen=True, slots=True)
+class PracticeAnswer:
+    """One answer given outside a quiz (a mock exam item the member answered)."""
+
+    question_id: int
+    chosen: str
+    correct: str
+    answered_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PracticeOutcome:
+    """What recording the practice earned the member (shown with its result)."""
+
+    xp_gained: int
+    level: int
+    leveled_up: bool
+    streak: int
+
+
+class PracticeRecorder(Protocol):
+    """Record ``answers`` to a sitting of ``questions`` questions (unanswered ones count as
+    wrong) as one finished attempt of the member, in the caller's unit of work; None when
+    there was nothing to record (no answers)."""
+
+    def __call__(
+        self,
+        session: AsyncSession,
+        *,
+        user_id: int,
+        exam_type: str,
+        questions: int,
+        answers: Sequence[PracticeAnswer],
+        started_at: dt.datetime,
+        now: dt.datetime,
+    ) -> Awaitable[PracticeOutcome | None]: ...
+
+
 class SoloQuizStarter(Protocol):
     def __call__(
         self, interaction: Any, exam_type: str | None, *, questions: int
@@ -89,6 +129,7 @@ class Hooks:
     question_set: QuestionSetStarter | None = None
     cards_due_counter: CardsDueCounter | None = None
     review_starter: ReviewStarter | None = None
+    practice_recorder: PracticeRecorder | None = None
 
     async def cards_due(
         self, session: AsyncSession, members: Sequence[tuple[int, str]], now: dt.datetime

@@ -20,6 +20,7 @@ from typing import Any
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,21 @@ class Scheduler:
         self._scheduler.add_job(
             run,
             CronTrigger(timezone=dt.UTC, **cron),
+            id=job_id,
+            name=name,
+            replace_existing=True,
+        )
+
+    def add_interval(self, job_id: str, name: str, func: Job, *, seconds: float) -> None:
+        """Run ``func`` every ``seconds`` (the first run one interval after start)."""
+
+        async def run() -> Any:
+            with self.tracking():
+                return await func()
+
+        self._scheduler.add_job(
+            run,
+            IntervalTrigger(seconds=seconds, timezone=dt.UTC),
             id=job_id,
             name=name,
             replace_existing=True,

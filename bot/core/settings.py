@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     # retention of period leaderboards (docs/queries.md): weeks and months kept, current included
     board_retention_weeks: int = Field(default=8, ge=1, le=520)
     board_retention_months: int = Field(default=3, ge=1, le=120)
+    # mock exams (docs/mock-exam.md): how often running sittings past their time are ended,
+    # and how long ended sittings stay reviewable
+    mock_exam_sweep_seconds: float = Field(default=10.0, ge=0.2, le=300)
+    mock_exam_retention_days: int = Field(default=365, ge=1, le=3650)
 
     @field_validator("database_url")
     @classmethod

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import require_aware
 from bot.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from bot.core.hooks import hooks
+from bot.core.hooks import PracticeAnswer, PracticeOutcome, hooks
 from bot.progression import awards
 from bot.progression.achievements import UnlockedAchievement, UnlockedAvatar
 from bot.progression.levels import XpBreakdown, level_for, quiz_xp
@@ -453,4 +453,47 @@ async def _already_finished(session: AsyncSession, attempt_id: int) -> FinishRes
         old_level=level_for(xp),
         new_level=level_for(xp),
         streak=None,
+    )
+
+
+async def record_practice(
+    session: AsyncSession,
+    *,
+    user_id: int,
+    exam_type: str,
+    questions: int,
+    answers: Sequence[PracticeAnswer],
+    started_at: dt.datetime,
+    now: dt.datetime,
+) -> PracticeOutcome | None:
+    """``hooks.practice_recorder``: answers given outside a quiz (a mock exam) become one
+    attempt of ``questions`` questions, finished at once: XP, streak, achievements and boards
+    exactly as a solo quiz of the same answers. None when there are no answers (nothing is
+    stored)."""
+    if not answers:
+        return None
+    attempt_id = await start_attempt(session, user_id, exam_type, questions, None, started_at)
+    await record_answers_bulk(
+        session,
+        [
+            AnswerRow(
+                attempt_id=attempt_id,
+                user_id=user_id,
+                question_id=a.question_id,
+                user_answer=a.chosen,
+                correct_answer=a.correct,
+                time_spent_seconds=None,
+                answered_at=a.answered_at,
+            )
+            for a in answers
+        ],
+    )
+    result = await finish_attempt(session, attempt_id, now, questions_asked=questions)
+    if not result.finished:
+        return None
+    return PracticeOutcome(
+        xp_gained=result.xp_gained,
+        level=result.new_level,
+        leveled_up=result.leveled_up,
+        streak=result.streak.after if result.streak else 0,
     )

@@ -36,6 +36,7 @@ from collections.abc import Container, Sequence
 from dataclasses import dataclass
 from functools import cache
 
+from bot.core import scoring
 from db.exams import Exam
 
 # --- tuning (each one justified in docs/readiness.md) --------------------------------------
@@ -275,35 +276,25 @@ def _convolve(a: Sequence[float], b: Sequence[float]) -> list[float]:
 
 
 def items_per_domain(exam: ExamSpec) -> tuple[int, ...]:
-    """The exam's ``questions`` items split over the domains by weight (largest remainder;
-    ties to the earlier domain)."""
-    total_weight = sum(d.weight for d in exam.domains)
-    if total_weight <= 0:
+    """The exam's ``questions`` items split over the domains by weight
+    (``bot.core.scoring.split_by_weight``)."""
+    if sum(d.weight for d in exam.domains) <= 0:
         raise ValueError(f"{exam.exam_type}: domain weights must add up to more than 0")
-    exact = [exam.questions * d.weight / total_weight for d in exam.domains]
-    counts = [math.floor(x) for x in exact]
-    order = sorted(range(len(exact)), key=lambda i: (-(exact[i] - counts[i]), i))
-    for i in order[: exam.questions - sum(counts)]:
-        counts[i] += 1
-    return tuple(counts)
+    return scoring.split_by_weight(exam.questions, [d.weight for d in exam.domains])
 
 
 def passing_share(exam: ExamSpec) -> float:
     """The exam share the linear mapping needs for the passing score (750 on 100–900: 81.25 %)."""
-    low, high = exam.scale
-    return (exam.passing_score - low) / (high - low)
+    return scoring.passing_share(exam.passing_score, exam.scale)
 
 
 def items_needed(exam: ExamSpec) -> int:
     """Items right out of ``questions`` for a scaled score of at least the passing score."""
-    low, high = exam.scale
-    need = (exam.passing_score - low) * exam.questions
-    return -(-need // (high - low))
+    return scoring.items_needed(exam.passing_score, exam.scale, exam.questions)
 
 
 def scaled(exam: ExamSpec, share: float) -> float:
-    low, high = exam.scale
-    return low + (high - low) * share
+    return scoring.scaled_score(share, exam.scale)
 
 
 # --- the estimate ----------------------------------------------------------------------------

@@ -21,7 +21,17 @@ from tests.e2e.test_review_e2e import session_questions
 from tests.emulator import Actor, CommandUnavailable, Emulator
 from tests.emulator.model import CONTEXT_GUILD, CONTEXT_PRIVATE_CHANNEL, Channel
 
-PERSONAL = ("quiz", "review", "readiness", "profile", "achievements", "avatar", "stats", "remind")
+PERSONAL = (
+    "quiz",
+    "review",
+    "readiness",
+    "exam",
+    "profile",
+    "achievements",
+    "avatar",
+    "stats",
+    "remind",
+)
 GROUP_REFUSAL = "Group quizzes"
 
 
@@ -149,3 +159,18 @@ async def test_personal_commands_are_registered_for_user_installs(
     dana.uninstall_app()
     with pytest.raises(CommandUnavailable):
         await dana.slash("review", channel=group_dm)
+
+
+async def test_a_mock_exam_runs_in_a_group_dm_the_bot_is_not_in(
+    emu: Emulator, certquest: StartCertQuest, sync_globally: SyncGlobally
+) -> None:
+    await sync_globally()
+    await certquest()
+    dana, server_channel, group_dm = study_elsewhere(emu)
+    start = await dana.slash("exam", "mock", channel=group_dm, exam="network", questions=10)
+    assert start.ephemeral and "Mock exam started" in start.content
+    await dana.click(start.message, "B")
+    await dana.click(start.message, "Next ▶")
+    assert start.message.embeds[0]["title"].endswith("question 2 of 10")
+    no_calls_to(emu, server_channel, group_dm)
+    emu.assert_no_violations()
